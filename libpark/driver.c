@@ -1,0 +1,321 @@
+/*
+ * The driver: one libevent base shared by every parker made from it, a wake
+ * channel that makes the loop return, a timer for timed parks, and the
+ * try-lock that decides which idle thread sleeps in the loop.
+ *
+ * libpark never asks libevent to be thread-safe: the only things another
+ * thread does to a driver are writing the wake channel (unpark, shutdown)
+ * and flipping atomics. The base itself is touched only by the lock holder.
+ */
+#include "config.h"
+
+#include "park-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#ifdef HAVE_SYS_EVENTFD_H
+#include <sys/eventfd.h>
+#endif
+
+struct park_driver {
+	_Atomic uint32_t refs;
+	_Atomic bool locked;
+	_Atomic bool shut_down;
+	/* The read end doubles as the write end for an eventfd. */
+	int wake_read_fd;
+	int wake_write_fd;
+	/* Edge-triggered wake event: nothing to drain, the loop sleeps again
+	 * once the edge is consumed. Level-triggered backends must drain. */
+	bool wake_needs_drain;
+	bool owns_base;
+	/* Set by the timer callback; read by the lock holder. */
+	bool timer_fired;
+	struct event_base *base;
+	struct event *wake_event;
+	struct event *timer_event;
+};
+
+/* The driver whose loop this thread is running, to refuse re-entry. */
+static _Thread_local const park_driver *running_driver;
+
+static void wake_channel_drain(evutil_socket_t fd, short what, void *arg)
+{
+	park_driver *d = arg;
+	char buf[64];
+	(void)what;
+	if (!d->wake_needs_drain)
+		return;
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+}
+
+static void timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+	park_driver *d = arg;
+	(void)fd;
+	(void)what;
+	d->timer_fired = true;
+}
+
+static int wake_channel_open(park_driver *d)
+{
+	if (park_fault_hit(PARK_FAULT_WAKE_CHANNEL))
+		return -EMFILE;
+#ifdef HAVE_SYS_EVENTFD_H
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d->wake_read_fd = d->wake_write_fd = fd;
+#else
+	int fds[2];
+	if (pipe(fds) < 0)
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	}
+	d->wake_read_fd = fds[0];
+	d->wake_write_fd = fds[1];
+#endif
+	return 0;
+}
+
+static void wake_channel_close(park_driver *d)
+{
+	if (d->wake_read_fd >= 0)
+		close(d->wake_read_fd);
+	if (d->wake_write_fd >= 0 && d->wake_write_fd != d->wake_read_fd)
+		close(d->wake_write_fd);
+}
+
+static struct event_base *base_new(void)
+{
+	if (park_fault_hit(PARK_FAULT_EVENT_BASE))
+		return NULL;
+	struct event_config *cfg = event_config_new();
+	if (!cfg)
+		return NULL;
+	/* Timed parks are measured in microseconds, not clock ticks. */
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	struct event_base *base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
+static struct event *event_new_checked(park_driver *d, evutil_socket_t fd,
+				       short what, event_callback_fn cb)
+{
+	if (park_fault_hit(PARK_FAULT_EVENT_NEW))
+		return NULL;
+	return event_new(d->base, fd, what, cb, d);
+}
+
+static int event_add_checked(struct event *ev, const struct timeval *tv)
+{
+	if (park_fault_hit(PARK_FAULT_EVENT_ADD) || event_add(ev, tv) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void driver_destroy(park_driver *d)
+{
+	if (d->timer_event)
+		event_free(d->timer_event);
+	if (d->wake_event)
+		event_free(d->wake_event);
+	wake_channel_close(d);
+	if (d->owns_base && d->base)
+		event_base_free(d->base);
+	free(d);
+}
+
+static park_driver *driver_new(struct event_base *adopted)
+{
+	park_driver *d = park_fault_hit(PARK_FAULT_ALLOC) ? NULL
+							  : calloc(1, sizeof *d);
+	if (!d) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	atomic_init(&d->refs, 1);
+	d->wake_read_fd = d->wake_write_fd = -1;
+	int err = wake_channel_open(d);
+	if (err < 0)
+		goto fail;
+
+	d->owns_base = adopted == NULL;
+	d->base = adopted ? adopted : base_new();
+	err = -ENOMEM;
+	if (!d->base)
+		goto fail;
+
+	short wake_flags = EV_READ | EV_PERSIST;
+	if (event_base_get_features(d->base) & EV_FEATURE_ET)
+		wake_flags |= EV_ET;
+	d->wake_needs_drain = !(wake_flags & EV_ET);
+	d->wake_event = event_new_checked(d, d->wake_read_fd, wake_flags,
+					  wake_channel_drain);
+	d->timer_event = event_new_checked(d, -1, 0, timer_fired);
+	if (!d->wake_event || !d->timer_event)
+		goto fail;
+	err = event_add_checked(d->wake_event, NULL);
+	if (err < 0)
+		goto fail;
+	return d;
+fail:
+	driver_destroy(d);
+	errno = -err;
+	return NULL;
+}
+
+park_driver *park_driver_new(void)
+{
+	return driver_new(NULL);
+}
+
+park_driver *park_driver_new_with_base(struct event_base *base)
+{
+	if (!base) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return driver_new(base);
+}
+
+struct event_base *park_driver_get_base(const park_driver *d)
+{
+	if (!d) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return d->base;
+}
+
+park_driver *park_driver_ref(park_driver *d)
+{
+	atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
+	return d;
+}
+
+void park_driver_free(park_driver *d)
+{
+	if (!d)
+		return;
+	if (atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1)
+		driver_destroy(d);
+}
+
+int park_driver_wake(park_driver *d)
+{
+	if (park_fault_hit(PARK_FAULT_WAKE_WRITE))
+		return -EIO;
+	uint64_t one = 1;
+	/* An eventfd takes 8 bytes, a pipe takes the first one. */
+	size_t len = d->wake_read_fd == d->wake_write_fd ? sizeof one : 1;
+	for (;;) {
+		if (write(d->wake_write_fd, &one, len) >= 0)
+			return 0;
+		/* Full means already readable: the loop will return anyway. */
+		if (errno == EAGAIN)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int park_driver_shutdown(park_driver *d)
+{
+	if (!d)
+		return -EINVAL;
+	if (atomic_exchange(&d->shut_down, true))
+		return 0;
+	/* A parker that takes the lock after this store sees the flag; one
+	 * that took it before will see this write in its loop. */
+	return park_driver_wake(d);
+}
+
+int park_driver_is_shutdown(const park_driver *d)
+{
+	if (!d)
+		return -EINVAL;
+	return atomic_load(&d->shut_down);
+}
+
+enum park_driver_lock park_driver_try_lock(park_driver *d)
+{
+	if (atomic_load(&d->shut_down))
+		return PARK_DRIVER_STOPPED;
+	/* Test before test-and-set: a busy driver's line stays shared. */
+	if (atomic_load_explicit(&d->locked, memory_order_relaxed) ||
+	    atomic_exchange(&d->locked, true))
+		return PARK_DRIVER_BUSY;
+	/* Checked again under the lock: see park_driver_shutdown(). */
+	if (atomic_load(&d->shut_down)) {
+		park_driver_unlock(d);
+		return PARK_DRIVER_STOPPED;
+	}
+	return PARK_DRIVER_ACQUIRED;
+}
+
+void park_driver_unlock(park_driver *d)
+{
+	atomic_store(&d->locked, false);
+}
+
+bool park_driver_running_here(const park_driver *d)
+{
+	return running_driver == d;
+}
+
+int park_driver_arm(park_driver *d, const struct timespec *deadline)
+{
+	d->timer_fired = false;
+	if (!deadline)
+		return 0;
+	int64_t ns = park_clock_remaining_ns(deadline);
+	if (ns == 0)
+		return PARK_TIMED_OUT;
+	/* Round up: waking a microsecond early would report a timeout that
+	 * has not happened yet. */
+	int64_t us = ns / 1000 + (ns % 1000 != 0);
+	struct timeval tv = {
+		.tv_sec = (time_t)(us / 1000000),
+		.tv_usec = (suseconds_t)(us % 1000000),
+	};
+	return event_add_checked(d->timer_event, &tv);
+}
+
+static int run_loop(park_driver *d, int flags)
+{
+	running_driver = d;
+	int rc = event_base_loop(d->base, flags);
+	running_driver = NULL;
+	return rc < 0 ? -EIO : 0;
+}
+
+void park_driver_disarm(park_driver *d)
+{
+	if (!d->timer_fired)
+		event_del(d->timer_event);
+}
+
+int park_driver_run_once(park_driver *d)
+{
+	int rc = run_loop(d, EVLOOP_ONCE);
+	park_driver_disarm(d);
+	if (rc < 0)
+		return rc;
+	if (atomic_load(&d->shut_down))
+		return PARK_SHUTDOWN;
+	return d->timer_fired ? PARK_TIMED_OUT : PARK_EVENTS;
+}
+
+int park_driver_poll(park_driver *d)
+{
+	return run_loop(d, EVLOOP_NONBLOCK);
+}

@@ -1,0 +1,377 @@
+/*
+ * The parker's state machine: EMPTY, PARKED_CONDVAR, PARKED_DRIVER,
+ * NOTIFIED. Every transition of the state word is in this file, except the
+ * sleeper's own wait (sleeper-*.c), which calls back into the two helpers
+ * park_sleeper_enter() and park_sleeper_settle() below.
+ *
+ * All state operations are sequentially consistent, as in the seed; see
+ * docs/design.md for why no wakeup is lost.
+ */
+#include "config.h"
+
+#include "park-internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *state_name(uint32_t state)
+{
+	static const char *const names[] = {"EMPTY", "PARKED_CONDVAR",
+					    "PARKED_DRIVER", "NOTIFIED"};
+	return state < 4 ? names[state] : "not a state";
+}
+
+void park_state_corrupt(const char *where, uint32_t state)
+{
+	fprintf(stderr,
+		"libpark: %s found the parker in state %u (%s), which no "
+		"code path can reach there: memory corruption or a libpark "
+		"bug; aborting\n",
+		where, (unsigned)state, state_name(state));
+	abort();
+}
+
+int park_take_racing_token(struct park_parker *p, uint32_t seen,
+			   const char *where)
+{
+	if (seen != PARK_STATE_NOTIFIED)
+		park_state_corrupt(where, seen);
+	uint32_t old = atomic_exchange(&p->state, PARK_STATE_EMPTY);
+	if (old == PARK_STATE_NOTIFIED)
+		return PARK_TOKEN;
+	/* EMPTY: a thread parking on this parker without owning it took the
+	 * token between our two reads; there is nothing left to take. */
+	if (old != PARK_STATE_EMPTY)
+		park_state_corrupt(where, old);
+	return 0;
+}
+
+int park_sleeper_enter(struct park_parker *p)
+{
+	for (;;) {
+		uint32_t seen = PARK_STATE_EMPTY;
+		if (atomic_compare_exchange_strong(&p->state, &seen,
+						   PARK_STATE_PARKED_CONDVAR))
+			return 0;
+		if (park_take_racing_token(p, seen, "sleeper park"))
+			return PARK_TOKEN;
+	}
+}
+
+int park_sleeper_settle(struct park_parker *p, bool timed_out)
+{
+	uint32_t seen = PARK_STATE_NOTIFIED;
+	if (atomic_compare_exchange_strong(&p->state, &seen, PARK_STATE_EMPTY))
+		return PARK_TOKEN;
+	if (seen == PARK_STATE_EMPTY) {
+		/* Token taken by a non-owning park (misuse): do not report
+		 * it twice; wait for the next one. */
+		if (timed_out)
+			return PARK_TIMED_OUT;
+		atomic_compare_exchange_strong(&p->state, &seen,
+					       PARK_STATE_PARKED_CONDVAR);
+		return 0;
+	}
+	if (seen != PARK_STATE_PARKED_CONDVAR)
+		park_state_corrupt("sleeper wake-up", seen);
+	if (timed_out && atomic_compare_exchange_strong(&p->state, &seen,
+							PARK_STATE_EMPTY))
+		return PARK_TIMED_OUT;
+	/* Spurious wake, or an unpark raced the timeout: look again. */
+	return 0;
+}
+
+static void count(_Atomic uint64_t *counter)
+{
+	/* Only the parking thread writes: no read-modify-write needed. */
+	atomic_store_explicit(
+	    counter, atomic_load_explicit(counter, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+}
+
+static int count_result(struct park_parker *p, int r, bool slept_on_sleeper)
+{
+	if (r < 0)
+		return r;
+	if (r & PARK_DRIVER)
+		count(&p->parks_driver);
+	else if (slept_on_sleeper)
+		count(&p->parks_sleeper);
+	switch (PARK_REASON(r)) {
+	case PARK_TOKEN:
+		count(&p->tokens);
+		break;
+	case PARK_TIMED_OUT:
+		count(&p->timeouts);
+		break;
+	default:
+		count(&p->spurious);
+		break;
+	}
+	return r;
+}
+
+/* The fast path: a pending token, one compare-and-swap. */
+static bool take_token(struct park_parker *p)
+{
+	uint32_t seen = PARK_STATE_NOTIFIED;
+	return atomic_compare_exchange_strong(&p->state, &seen,
+					      PARK_STATE_EMPTY);
+}
+
+/* Holding the driver lock; releases it. */
+static int park_in_driver(struct park_parker *p, park_driver *d,
+			  const struct timespec *deadline)
+{
+	/* Arm before publishing PARKED_DRIVER so a failure leaves the state
+	 * untouched. */
+	int r = park_driver_arm(d, deadline);
+	if (r != 0) {
+		park_driver_unlock(d);
+		return r;
+	}
+	uint32_t seen = PARK_STATE_EMPTY;
+	if (!atomic_compare_exchange_strong(&p->state, &seen,
+					    PARK_STATE_PARKED_DRIVER)) {
+		park_driver_disarm(d);
+		park_driver_unlock(d);
+		/* Nothing to take means a misusing park stole it: return
+		 * as a driver park without a token may. */
+		r = park_take_racing_token(p, seen, "driver park");
+		return r != 0 ? r : PARK_EVENTS;
+	}
+	r = park_driver_run_once(d);
+	uint32_t old = atomic_exchange(&p->state, PARK_STATE_EMPTY);
+	park_driver_unlock(d);
+	if (old == PARK_STATE_NOTIFIED)
+		return PARK_TOKEN | PARK_DRIVER;
+	if (old != PARK_STATE_PARKED_DRIVER && old != PARK_STATE_EMPTY)
+		park_state_corrupt("driver wake-up", old);
+	return r < 0 ? r : r | PARK_DRIVER;
+}
+
+/* Everything but the fast path and the zero-timeout poll. */
+static int park_slow(struct park_parker *p, const struct timespec *deadline)
+{
+	park_driver *d = p->driver;
+	if (park_driver_running_here(d))
+		return -EDEADLK;
+	if (atomic_exchange(&p->busy, 1))
+		return -EBUSY;
+	int r;
+	bool on_sleeper = false;
+	if (park_driver_try_lock(d) == PARK_DRIVER_ACQUIRED) {
+		r = park_in_driver(p, d, deadline);
+	} else {
+		on_sleeper = true;
+		r = park_sleeper_park(p, deadline);
+	}
+	atomic_store(&p->busy, 0);
+	return count_result(p, r, on_sleeper);
+}
+
+/* The seed's zero timeout: poll the driver if free; the state is never
+ * touched, so a pending token stays pending. */
+static int park_poll(struct park_parker *p)
+{
+	park_driver *d = p->driver;
+	if (park_driver_running_here(d))
+		return -EDEADLK;
+	if (atomic_exchange(&p->busy, 1))
+		return -EBUSY;
+	int r;
+	switch (park_driver_try_lock(d)) {
+	case PARK_DRIVER_ACQUIRED:
+		r = park_driver_poll(d);
+		park_driver_unlock(d);
+		if (r == 0)
+			r = PARK_TIMED_OUT | PARK_DRIVER;
+		break;
+	case PARK_DRIVER_BUSY:
+		r = PARK_TIMED_OUT;
+		break;
+	default:
+		r = PARK_SHUTDOWN;
+		break;
+	}
+	atomic_store(&p->busy, 0);
+	return count_result(p, r, false);
+}
+
+/* A non-owner sees busy set and gets -EBUSY instead of stealing. */
+static int park_fast(struct park_parker *p)
+{
+	if (atomic_load(&p->busy))
+		return -EBUSY;
+	if (!take_token(p))
+		return 0;
+	count(&p->tokens);
+	return PARK_TOKEN;
+}
+
+int park_parker_park(park_parker *p)
+{
+	if (!p)
+		return -EINVAL;
+	int r = park_fast(p);
+	return r != 0 ? r : park_slow(p, NULL);
+}
+
+int park_parker_park_timeout(park_parker *p, int64_t timeout_ns)
+{
+	if (!p || timeout_ns < 0)
+		return -EINVAL;
+	if (timeout_ns == 0)
+		return park_poll(p);
+	int r = park_fast(p);
+	if (r != 0)
+		return r;
+	struct timespec deadline;
+	bool bounded = park_clock_deadline(timeout_ns, &deadline);
+	return park_slow(p, bounded ? &deadline : NULL);
+}
+
+int park_parker_park_until(park_parker *p, const struct timespec *deadline)
+{
+	if (!p || !deadline || !park_clock_valid(deadline))
+		return -EINVAL;
+	int r = park_fast(p);
+	if (r != 0)
+		return r;
+	int64_t remaining = park_clock_remaining_ns(deadline);
+	if (remaining == 0)
+		return count_result(p, PARK_TIMED_OUT, false);
+	return park_slow(p, remaining == INT64_MAX ? NULL : deadline);
+}
+
+int park_unparker_unpark(const park_unparker *u)
+{
+	if (!u)
+		return -EINVAL;
+	struct park_parker *p = (struct park_parker *)u;
+	uint32_t old = atomic_exchange(&p->state, PARK_STATE_NOTIFIED);
+	switch (old) {
+	case PARK_STATE_EMPTY:
+	case PARK_STATE_NOTIFIED:
+		return 0;
+	case PARK_STATE_PARKED_CONDVAR:
+		park_sleeper_wake(p);
+		return 0;
+	case PARK_STATE_PARKED_DRIVER:
+		return park_driver_wake(p->driver);
+	default:
+		park_state_corrupt("unpark", old);
+	}
+}
+
+static park_parker *parker_new(park_driver *d)
+{
+	park_parker *p = NULL;
+	if (!park_fault_hit(PARK_FAULT_ALLOC))
+		p = aligned_alloc(PARK_CACHE_LINE, sizeof *p);
+	if (!p) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(p, 0, sizeof *p);
+	atomic_init(&p->state, PARK_STATE_EMPTY);
+	atomic_init(&p->refs, 1);
+	int err = park_sleeper_init(p);
+	if (err < 0) {
+		free(p);
+		errno = -err;
+		return NULL;
+	}
+	p->driver = park_driver_ref(d);
+	return p;
+}
+
+park_parker *park_parker_new(park_driver *d)
+{
+	if (!d) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return parker_new(d);
+}
+
+park_parker *park_parker_clone(const park_parker *p)
+{
+	if (!p) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return parker_new(p->driver);
+}
+
+park_driver *park_parker_get_driver(const park_parker *p)
+{
+	if (!p) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return p->driver;
+}
+
+static void parker_unref(struct park_parker *p)
+{
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	park_sleeper_destroy(p);
+	park_driver_free(p->driver);
+	free(p);
+}
+
+void park_parker_free(park_parker *p)
+{
+	if (p)
+		parker_unref(p);
+}
+
+park_unparker *park_parker_get_unparker(park_parker *p)
+{
+	if (!p) {
+		errno = EINVAL;
+		return NULL;
+	}
+	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+	return (park_unparker *)p;
+}
+
+park_unparker *park_unparker_clone(park_unparker *u)
+{
+	return park_parker_get_unparker((park_parker *)u);
+}
+
+void park_unparker_free(park_unparker *u)
+{
+	if (u)
+		parker_unref((struct park_parker *)u);
+}
+
+int park_parker_get_stats(const park_parker *p, struct park_stats *stats)
+{
+	if (!p || !stats || stats->size < sizeof stats->size)
+		return -EINVAL;
+	struct park_stats now = {
+	    .size = sizeof now,
+	    .parks_driver = atomic_load_explicit(&p->parks_driver,
+						 memory_order_relaxed),
+	    .parks_sleeper = atomic_load_explicit(&p->parks_sleeper,
+						  memory_order_relaxed),
+	    .tokens = atomic_load_explicit(&p->tokens, memory_order_relaxed),
+	    .timeouts = atomic_load_explicit(&p->timeouts,
+					     memory_order_relaxed),
+	    .spurious = atomic_load_explicit(&p->spurious,
+					     memory_order_relaxed),
+	};
+	/* An older caller gets the prefix it knows; a newer caller learns
+	 * from .size how much this library filled. */
+	size_t n = stats->size < sizeof now ? stats->size : sizeof now;
+	memcpy((char *)stats + sizeof stats->size,
+	       (const char *)&now + sizeof now.size, n - sizeof now.size);
+	stats->size = n;
+	return 0;
+}

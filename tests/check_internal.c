@@ -1,0 +1,319 @@
+/*
+ * White-box tests against a test build of the library (same sources, plus
+ * fault injection): the state word through every transition, every failure
+ * path, and the abort on an impossible state. Then the public API suite
+ * again, so each sleeper runs all of it.
+ */
+#include "config.h"
+
+#include "helpers.h"
+#include "park-internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+Suite *api_suite(void);
+
+static park_driver *driver;
+static park_parker *parker;
+static park_unparker *unparker;
+
+static void setup(void)
+{
+	park_fault_disarm();
+	driver = park_driver_new();
+	parker = park_parker_new(driver);
+	unparker = park_parker_get_unparker(parker);
+	ck_assert_ptr_nonnull(unparker);
+}
+
+static void teardown(void)
+{
+	park_fault_disarm();
+	park_unparker_free(unparker);
+	park_parker_free(parker);
+	park_driver_free(driver);
+}
+
+static uint32_t state_of(const park_parker *p)
+{
+	return atomic_load(&p->state);
+}
+
+static bool wait_state(const park_parker *p, uint32_t want)
+{
+	for (int i = 0; i < 20000; i++) {
+		if (state_of(p) == want)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+START_TEST(test_parker_fits_one_cache_line)
+{
+#ifdef PARK_SLEEPER_FUTEX
+	ck_assert_uint_eq(sizeof(struct park_parker), PARK_CACHE_LINE);
+#endif
+	ck_assert_uint_eq((uintptr_t)parker % PARK_CACHE_LINE, 0);
+}
+END_TEST
+
+START_TEST(test_transitions_through_notified)
+{
+	ck_assert_uint_eq(state_of(parker), PARK_STATE_EMPTY);
+	park_unparker_unpark(unparker);
+	ck_assert_uint_eq(state_of(parker), PARK_STATE_NOTIFIED);
+	park_unparker_unpark(unparker);
+	ck_assert_uint_eq(state_of(parker), PARK_STATE_NOTIFIED);
+	ck_assert_int_eq(park_parker_park(parker), PARK_TOKEN);
+	ck_assert_uint_eq(state_of(parker), PARK_STATE_EMPTY);
+}
+END_TEST
+
+START_TEST(test_transitions_through_parked_driver)
+{
+	struct park_thread t;
+	park_thread_start(&t, parker, -1);
+	ck_assert(wait_state(parker, PARK_STATE_PARKED_DRIVER));
+	park_unparker_unpark(unparker);
+	ck_assert_int_eq(park_thread_join(&t), PARK_TOKEN | PARK_DRIVER);
+	ck_assert_uint_eq(state_of(parker), PARK_STATE_EMPTY);
+
+	/* A timed-out driver park leaves EMPTY, not PARKED_DRIVER. */
+	ck_assert_int_eq(park_parker_park_timeout(parker, MS),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_uint_eq(state_of(parker), PARK_STATE_EMPTY);
+}
+END_TEST
+
+START_TEST(test_transitions_through_parked_condvar)
+{
+	park_parker *other = park_parker_clone(parker);
+	park_unparker *other_u = park_parker_get_unparker(other);
+	struct park_thread holder, t;
+	park_thread_start(&holder, parker, -1);
+	ck_assert(wait_state(parker, PARK_STATE_PARKED_DRIVER));
+	park_thread_start(&t, other, -1);
+	ck_assert(wait_state(other, PARK_STATE_PARKED_CONDVAR));
+	park_unparker_unpark(other_u);
+	ck_assert_int_eq(park_thread_join(&t), PARK_TOKEN);
+	ck_assert_uint_eq(state_of(other), PARK_STATE_EMPTY);
+
+	ck_assert_int_eq(park_parker_park_timeout(other, MS), PARK_TIMED_OUT);
+	ck_assert_uint_eq(state_of(other), PARK_STATE_EMPTY);
+
+	park_unparker_unpark(unparker);
+	park_thread_join(&holder);
+	park_unparker_free(other_u);
+	park_parker_free(other);
+}
+END_TEST
+
+START_TEST(test_busy_flag_cleared_after_every_path)
+{
+	park_unparker_unpark(unparker);
+	park_parker_park(parker);
+	park_parker_park_timeout(parker, 0);
+	park_parker_park_timeout(parker, MS);
+	ck_assert_uint_eq(atomic_load(&parker->busy), 0);
+}
+END_TEST
+
+START_TEST(test_impossible_state_aborts_unpark)
+{
+	atomic_store(&parker->state, 7);
+	park_unparker_unpark(unparker);
+}
+END_TEST
+
+START_TEST(test_impossible_state_aborts_park)
+{
+	atomic_store(&parker->state, PARK_STATE_PARKED_DRIVER);
+	park_parker_park_timeout(parker, MS);
+}
+END_TEST
+
+/* --- faults: each gives its documented error and leaks nothing
+ * (valgrind runs this file too) ------------------------------------- */
+
+START_TEST(test_fault_driver_allocation)
+{
+	park_fault_arm(PARK_FAULT_ALLOC, 0);
+	errno = 0;
+	ck_assert_ptr_null(park_driver_new());
+	ck_assert_int_eq(errno, ENOMEM);
+}
+END_TEST
+
+START_TEST(test_fault_wake_channel)
+{
+	park_fault_arm(PARK_FAULT_WAKE_CHANNEL, 0);
+	errno = 0;
+	ck_assert_ptr_null(park_driver_new());
+	ck_assert_int_eq(errno, EMFILE);
+}
+END_TEST
+
+START_TEST(test_fault_event_base)
+{
+	park_fault_arm(PARK_FAULT_EVENT_BASE, 0);
+	errno = 0;
+	ck_assert_ptr_null(park_driver_new());
+	ck_assert_int_eq(errno, ENOMEM);
+}
+END_TEST
+
+START_TEST(test_fault_event_new)
+{
+	/* The wake event (first) and the timer event (second). */
+	for (unsigned skip = 0; skip < 2; skip++) {
+		park_fault_arm(PARK_FAULT_EVENT_NEW, skip);
+		errno = 0;
+		ck_assert_ptr_null(park_driver_new());
+		ck_assert_int_eq(errno, ENOMEM);
+		ck_assert_uint_eq(park_fault_passes(PARK_FAULT_EVENT_NEW), 2);
+	}
+}
+END_TEST
+
+START_TEST(test_fault_event_add_in_driver_new)
+{
+	park_fault_arm(PARK_FAULT_EVENT_ADD, 0);
+	errno = 0;
+	ck_assert_ptr_null(park_driver_new());
+	ck_assert_int_eq(errno, ENOMEM);
+}
+END_TEST
+
+START_TEST(test_fault_adopted_base_kept_on_failure)
+{
+	struct event_base *base = event_base_new();
+	park_fault_arm(PARK_FAULT_EVENT_ADD, 0);
+	ck_assert_ptr_null(park_driver_new_with_base(base));
+	/* Still the application's, still usable, no event of ours left. */
+	ck_assert_int_eq(event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED),
+			 0);
+	ck_assert_int_eq(event_base_loop(base, EVLOOP_NONBLOCK), 1);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(test_fault_parker_allocation)
+{
+	park_fault_arm(PARK_FAULT_ALLOC, 0);
+	errno = 0;
+	ck_assert_ptr_null(park_parker_new(driver));
+	ck_assert_int_eq(errno, ENOMEM);
+	park_fault_arm(PARK_FAULT_ALLOC, 0);
+	errno = 0;
+	ck_assert_ptr_null(park_parker_clone(parker));
+	ck_assert_int_eq(errno, ENOMEM);
+}
+END_TEST
+
+START_TEST(test_fault_sleeper_init)
+{
+	park_fault_arm(PARK_FAULT_SLEEPER_INIT, 0);
+	errno = 0;
+	ck_assert_ptr_null(park_parker_new(driver));
+	ck_assert_int_eq(errno, ENOMEM);
+}
+END_TEST
+
+START_TEST(test_fault_timer_arm_leaves_state_intact)
+{
+	park_fault_arm(PARK_FAULT_EVENT_ADD, 0);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 10 * MS), -ENOMEM);
+	ck_assert_uint_eq(state_of(parker), PARK_STATE_EMPTY);
+	ck_assert_uint_eq(atomic_load(&parker->busy), 0);
+	/* The driver was released: the next park can take it. */
+	ck_assert_int_eq(park_parker_park_timeout(parker, MS),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+}
+END_TEST
+
+static void drain_byte(evutil_socket_t fd, short what, void *arg)
+{
+	char c;
+	(void)what;
+	(void)arg;
+	ck_assert_int_eq(read(fd, &c, 1), 1);
+}
+
+START_TEST(test_fault_wake_write_keeps_token)
+{
+	int sv[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct event *ev = event_new(park_driver_get_base(driver), sv[0],
+				     EV_READ, drain_byte, NULL);
+	event_add(ev, NULL);
+	struct park_thread t;
+	park_thread_start(&t, parker, -1);
+	ck_assert(wait_state(parker, PARK_STATE_PARKED_DRIVER));
+	park_fault_arm(PARK_FAULT_WAKE_WRITE, 0);
+	ck_assert_int_eq(park_unparker_unpark(unparker), -EIO);
+	/* The token is recorded, and the parker takes it at its next
+	 * wake-up, whatever wakes the loop. */
+	ck_assert_uint_eq(state_of(parker), PARK_STATE_NOTIFIED);
+	ck_assert_int_eq(write(sv[1], "x", 1), 1);
+	ck_assert_int_eq(park_thread_join(&t), PARK_TOKEN | PARK_DRIVER);
+	event_free(ev);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+START_TEST(test_fault_wake_write_in_shutdown)
+{
+	park_fault_arm(PARK_FAULT_WAKE_WRITE, 0);
+	ck_assert_int_eq(park_driver_shutdown(driver), -EIO);
+	ck_assert_int_eq(park_driver_is_shutdown(driver), 1);
+	ck_assert_int_eq(park_parker_park_timeout(parker, MS), PARK_TIMED_OUT);
+}
+END_TEST
+
+static Suite *internal_suite(void)
+{
+	Suite *s = suite_create("internal");
+	TCase *tc = tcase_create("states");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_parker_fits_one_cache_line);
+	tcase_add_test(tc, test_transitions_through_notified);
+	tcase_add_test(tc, test_transitions_through_parked_driver);
+	tcase_add_test(tc, test_transitions_through_parked_condvar);
+	tcase_add_test(tc, test_busy_flag_cleared_after_every_path);
+	tcase_add_test_raise_signal(tc, test_impossible_state_aborts_unpark,
+				    SIGABRT);
+	tcase_add_test_raise_signal(tc, test_impossible_state_aborts_park,
+				    SIGABRT);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("faults");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_fault_driver_allocation);
+	tcase_add_test(tc, test_fault_wake_channel);
+	tcase_add_test(tc, test_fault_event_base);
+	tcase_add_test(tc, test_fault_event_new);
+	tcase_add_test(tc, test_fault_event_add_in_driver_new);
+	tcase_add_test(tc, test_fault_adopted_base_kept_on_failure);
+	tcase_add_test(tc, test_fault_parker_allocation);
+	tcase_add_test(tc, test_fault_sleeper_init);
+	tcase_add_test(tc, test_fault_timer_arm_leaves_state_intact);
+	tcase_add_test(tc, test_fault_wake_write_keeps_token);
+	tcase_add_test(tc, test_fault_wake_write_in_shutdown);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return run_suites(internal_suite(), api_suite(), NULL);
+}

@@ -1,0 +1,46 @@
+/* Shared by the C tests: clocks, threads that park, and a way to see from
+ * outside that a thread really sleeps where it should. */
+#ifndef PARK_TEST_HELPERS_H
+#define PARK_TEST_HELPERS_H
+
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "park.h"
+
+#define MS 1000000LL
+/* Upper bounds are loose: this machine is shared and valgrind is slow. The
+ * lower bounds are the promise being tested and are exact. */
+#define LATE_NS (2000 * MS)
+
+int64_t now_ns(void);
+pid_t current_tid(void);
+
+/* Waits (up to 20 s) until thread tid sleeps in the driver's event loop
+ * (epoll_wait/poll) or on the sleeper of `parker` (a futex inside the
+ * parker's allocation). False on timeout. */
+bool wait_in_driver(pid_t tid);
+bool wait_on_sleeper(pid_t tid, const park_parker *parker);
+
+/* A thread that makes one park call and records what it returned. */
+struct park_thread {
+	pthread_t thread;
+	park_parker *parker;
+	int64_t timeout_ns; /* < 0: park_parker_park() */
+	_Atomic pid_t tid;
+	int result;
+	int64_t elapsed_ns;
+};
+void park_thread_start(struct park_thread *t, park_parker *parker,
+		       int64_t timeout_ns);
+pid_t park_thread_tid(struct park_thread *t);
+int park_thread_join(struct park_thread *t);
+
+/* Runs the suites with TAP output on stdout, one line per test. */
+int run_suites(Suite *first, ...);
+
+#endif
