@@ -1,0 +1,100 @@
+"""park: bad input raises a clear exception and leaves everything intact."""
+
+import math
+import os
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import park  # noqa: E402
+import tap  # noqa: E402
+
+W = park.Wake
+
+
+class TestBadInput(unittest.TestCase):
+    def setUp(self):
+        self.p = park.Parker()
+        self.u = self.p.unparker()
+
+    def assert_token_intact(self):
+        self.u.unpark()
+        self.assertEqual(self.p.park(), W.TOKEN)
+
+    def test_wrong_types_raise_type_error(self):
+        for bad in ("1", [], object(), True, b"0.1", 1j):
+            with self.assertRaises(TypeError, msg=repr(bad)):
+                self.p.park(bad)
+            with self.assertRaises(TypeError, msg=repr(bad)):
+                self.p.park_until(bad)
+        self.assertRaises(TypeError, self.p.park_until, None)
+        self.assertRaises(TypeError, park.Parker, "driver")
+        self.assertRaises(TypeError, park.Parker, park.Parker())
+        self.assertRaises(TypeError, park.Unparker)
+        self.assert_token_intact()
+
+    def test_bad_timeouts_raise_value_error(self):
+        for bad in (-1, -0.001, -math.inf, math.nan):
+            with self.assertRaises(ValueError, msg=repr(bad)):
+                self.p.park(bad)
+        with self.assertRaises(ValueError):
+            self.p.park_until(math.nan)
+        with self.assertRaisesRegex(ValueError, "non-negative"):
+            self.p.park(-1)
+        self.assert_token_intact()
+
+    def test_infinite_timeout_waits_for_unpark(self):
+        threading.Timer(0.05, self.u.unpark).start()
+        self.assertEqual(self.p.park(math.inf), W.TOKEN | W.DRIVER)
+        threading.Timer(0.05, self.u.unpark).start()
+        self.assertEqual(self.p.park_until(math.inf), W.TOKEN | W.DRIVER)
+
+    def test_huge_timeout_does_not_overflow(self):
+        threading.Timer(0.05, self.u.unpark).start()
+        self.assertEqual(self.p.park(1e300), W.TOKEN | W.DRIVER)
+        threading.Timer(0.05, self.u.unpark).start()
+        self.assertEqual(self.p.park_until(time.monotonic() + 1e12),
+                         W.TOKEN | W.DRIVER)
+
+    def test_use_after_close_raises(self):
+        d = park.Driver()
+        p = park.Parker(d)
+        u = p.unparker()
+        for obj, call in ((p, p.park), (p, p.unparker), (p, p.clone),
+                          (p, p.stats), (u, u.unpark), (d, d.shutdown)):
+            obj.close()
+            with self.assertRaisesRegex(ValueError, "closed"):
+                call()
+        self.assertRaises(ValueError, park.Parker, d)
+
+    def test_close_twice_is_harmless(self):
+        self.p.close()
+        self.p.close()
+        self.u.close()
+        self.u.close()
+
+    def test_second_thread_parking_gets_runtime_error(self):
+        ids = []
+
+        def owner():
+            ids.append(threading.get_native_id())
+            self.p.park()
+
+        t = threading.Thread(target=owner)
+        t.start()
+        while not ids:
+            time.sleep(0.001)
+        self.assertTrue(tap.wait_sleeping(ids[0]))
+        with self.assertRaisesRegex(RuntimeError, "another thread"):
+            self.p.park()
+        with self.assertRaisesRegex(RuntimeError, "another thread"):
+            self.p.park(0)
+        self.u.unpark()
+        t.join()
+        self.assertEqual(self.p.stats().tokens, 1)
+
+
+if __name__ == "__main__":
+    tap.main()

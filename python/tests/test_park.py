@@ -1,0 +1,143 @@
+"""park: tokens, timeouts, polls, deadlines, shutdown, stats, docs."""
+
+import inspect
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import park  # noqa: E402
+import tap  # noqa: E402
+
+W = park.Wake
+
+
+class TestTokens(unittest.TestCase):
+    def setUp(self):
+        self.p = park.Parker()
+        self.u = self.p.unparker()
+
+    def test_version_is_the_c_library_version(self):
+        self.assertRegex(park.__version__, r"^\d+\.\d+\.\d+$")
+        self.assertEqual(park.__version__, park.core.version_string())
+
+    def test_unpark_before_park_returns_token_at_once(self):
+        self.u.unpark()
+        start = time.monotonic()
+        self.assertEqual(self.p.park(), W.TOKEN)
+        self.assertLess(time.monotonic() - start, 1.0)
+
+    def test_many_unparks_make_one_token(self):
+        for _ in range(5):
+            self.u.unpark()
+        self.assertEqual(self.p.park(), W.TOKEN)
+        self.assertEqual(self.p.park(0.01), W.TIMED_OUT | W.DRIVER)
+        self.assertEqual(self.p.stats().tokens, 1)
+
+    def test_timeout_in_seconds(self):
+        start = time.monotonic()
+        r = self.p.park(0.05)
+        self.assertGreaterEqual(time.monotonic() - start, 0.05)
+        self.assertEqual(r, W.TIMED_OUT | W.DRIVER)
+        self.assertEqual(r.reason, W.TIMED_OUT)
+        self.assertIsInstance(r, park.Wake)
+
+    def test_integer_timeout_accepted(self):
+        self.u.unpark()
+        self.assertEqual(self.p.park(1), W.TOKEN)
+
+    def test_zero_timeout_polls_and_keeps_token(self):
+        self.u.unpark()
+        self.assertEqual(self.p.park(0), W.TIMED_OUT | W.DRIVER)
+        self.assertEqual(self.p.park(), W.TOKEN)
+
+    def test_deadline_in_the_past(self):
+        self.assertEqual(self.p.park_until(time.monotonic() - 1), W.TIMED_OUT)
+        self.u.unpark()
+        self.assertEqual(self.p.park_until(0), W.TOKEN)
+
+    def test_deadline_in_the_future(self):
+        deadline = time.monotonic() + 0.05
+        self.assertEqual(self.p.park_until(deadline), W.TIMED_OUT | W.DRIVER)
+        self.assertGreaterEqual(time.monotonic(), deadline)
+
+    def test_clone_has_own_token_and_same_driver(self):
+        c = self.p.clone()
+        self.assertIs(c.driver, self.p.driver)
+        self.u.unpark()
+        self.assertEqual(c.park(0.01).reason, W.TIMED_OUT)
+        self.assertEqual(self.p.park(), W.TOKEN)
+
+    def test_unparker_clone_wakes_same_parker(self):
+        u2 = self.u.clone()
+        u2.unpark()
+        self.assertEqual(self.p.park(), W.TOKEN)
+
+    def test_stats_count_each_path(self):
+        self.u.unpark()
+        self.p.park()
+        self.p.park(0.001)
+        s = self.p.stats()
+        self.assertIsInstance(s, park.Stats)
+        self.assertEqual((s.tokens, s.timeouts, s.parks_driver), (1, 1, 1))
+        self.assertEqual(s.parks_sleeper, 0)
+
+    def test_repr_shows_state(self):
+        self.u.unpark()
+        self.p.park()
+        self.assertIn("tokens=1", repr(self.p))
+        self.assertIn("running", repr(self.p.driver))
+        self.assertIn("Unparker", repr(self.u))
+        self.p.close()
+        self.assertIn("closed", repr(self.p))
+
+
+class TestDriver(unittest.TestCase):
+    def test_parkers_share_a_given_driver(self):
+        d = park.Driver()
+        a, b = park.Parker(d), park.Parker(d)
+        self.assertIs(a.driver, d)
+        self.assertIs(b.driver, d)
+
+    def test_default_driver_is_private(self):
+        self.assertIsNot(park.Parker().driver, park.Parker().driver)
+
+    def test_shutdown_sends_parks_to_the_sleeper(self):
+        d = park.Driver()
+        p = park.Parker(d)
+        self.assertFalse(d.is_shutdown)
+        p.shutdown()
+        self.assertTrue(d.is_shutdown)
+        self.assertIn("shut down", repr(d))
+        self.assertEqual(p.park(0), W.SHUTDOWN)
+        self.assertEqual(p.park(0.01), W.TIMED_OUT)
+        p.unparker().unpark()
+        self.assertEqual(p.park(), W.TOKEN)
+        d.shutdown()  # idempotent
+
+    def test_context_managers_close(self):
+        with park.Driver() as d, park.Parker(d) as p:
+            self.assertEqual(p.park(0.001).reason, W.TIMED_OUT)
+        self.assertRaises(ValueError, p.park)
+        self.assertRaises(ValueError, d.shutdown)
+
+
+class TestDocs(unittest.TestCase):
+    def test_every_public_method_is_documented(self):
+        for cls in (park.Driver, park.Parker, park.Unparker, park.Wake):
+            self.assertTrue(cls.__doc__, cls)
+            for name, member in inspect.getmembers(cls):
+                if name.startswith("_") or name in dir(int):
+                    continue
+                self.assertTrue(inspect.getdoc(member), f"{cls}.{name}")
+
+    def test_methods_say_what_they_return(self):
+        for cls in (park.Driver, park.Parker, park.Unparker):
+            for name, meth in inspect.getmembers(cls, inspect.isfunction):
+                if not name.startswith("_"):
+                    self.assertIn("Returns", meth.__doc__, f"{cls}.{name}")
+
+
+if __name__ == "__main__":
+    tap.main()
