@@ -11,6 +11,13 @@
 %module park
 #endif
 
+/* First in the wrapper: the platform feature macros (dladdr, ...). */
+%begin %{
+#include "config.h"
+%}
+
+%include <stdint.i>
+
 %{
 #include <errno.h>
 #include <math.h>
@@ -25,6 +32,7 @@
 #define PARK_BINDING_ERROR_SET (-100002) /* Python: exception already set */
 
 typedef int park_result;
+typedef int park_bool;
 /* The names the script languages see; SWIG derives its helper functions
  * from them (Parker_park, ...), which keeps them apart from libpark's. */
 typedef park_driver Driver;
@@ -148,6 +156,26 @@ static void park_py_raise(int code)
 #endif
 }
 
+%typemap(out) park_bool {
+#ifdef SWIGPYTHON
+	$result = PyBool_FromLong($1);
+#else
+	lua_pushboolean(L, $1);
+	SWIG_arg++;
+#endif
+}
+
+/* Counters are integers in both languages (SWIG's Lua default is a
+ * float). */
+%typemap(out) uint64_t {
+#ifdef SWIGPYTHON
+	$result = PyLong_FromUnsignedLongLong($1);
+#else
+	lua_pushinteger(L, (lua_Integer)$1);
+	SWIG_arg++;
+#endif
+}
+
 /* A timeout or deadline: a number of seconds, or none (Python None, Lua
  * nil or absent) for "no timeout". */
 %typemap(in) double timeout, double deadline {
@@ -206,6 +234,10 @@ static void park_py_raise(int code)
 	if (!result)
 		PARK_RAISE(-errno);
 }
+
+#ifdef SWIGLUA
+%include "park-lua.i"
+#endif
 
 /* ---- Python: the GIL and Ctrl-C ---------------------------------------- */
 
@@ -293,7 +325,6 @@ static int park_py_park(park_parker *p, const struct timespec *deadline)
 
 /* ---- the classes -------------------------------------------------------- */
 
-%include <stdint.i>
 %feature("compactdefaultargs");
 
 %nodefaultctor Stats;
@@ -324,11 +355,23 @@ typedef struct {} Unparker;
 	Driver() { return park_driver_new(); }
 	~Driver() { park_driver_free($self); }
 	park_result shutdown() { return park_driver_shutdown($self); }
-	int is_shutdown() { return park_driver_is_shutdown($self) == 1; }
+	park_bool is_shutdown() { return park_driver_is_shutdown($self) == 1; }
 }
 
 %extend Parker {
-	Parker(Driver *driver) { return park_parker_new(driver); }
+	/* No driver: a private one, kept alive by the parker alone. */
+	Parker(Driver *driver = NULL) {
+		if (driver)
+			return park_parker_new(driver);
+		park_driver *own = park_driver_new();
+		if (!own)
+			return NULL;
+		park_parker *p = park_parker_new(own);
+		int err = errno;
+		park_driver_free(own);
+		errno = err;
+		return p;
+	}
 	~Parker() { park_parker_free($self); }
 
 	park_result park(double timeout = INFINITY) {
@@ -400,7 +443,3 @@ double park_binding_monotonic(void);
 %constant int SHUTDOWN = PARK_SHUTDOWN;
 %constant int DRIVER = PARK_DRIVER;
 %constant int REASON_MASK = PARK_REASON_MASK;
-
-#ifdef SWIGLUA
-%include "park-lua.i"
-#endif

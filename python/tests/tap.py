@@ -1,9 +1,13 @@
 """Run the unittest cases of the calling module and report them as TAP, one
 line per test, so automake's TAP driver counts each of them."""
 
+import os
 import sys
 import traceback
 import unittest
+
+#: Set by `make check-valgrind`.
+UNDER_VALGRIND = os.environ.get("PARK_UNDER_VALGRIND") == "1"
 
 
 class _TapResult(unittest.TestResult):
