@@ -1,0 +1,23 @@
+#!/bin/sh
+# The examples in docs/examples run and succeed (TAP, one line each).
+n=0
+fail=0
+run() {
+	n=$((n + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $n - $*"
+	else
+		echo "not ok $n - $*"
+		echo "$out" | sed 's/^/# /'
+		fail=1
+	fi
+}
+run ./docs/examples/pool-demo 3 4
+if [ -n "${PYTHON:-}" ]; then
+	run "$PYTHON" "$srcdir/docs/examples/workers.py"
+fi
+if [ -n "${LUA:-}" ]; then
+	run "$LUA" "$srcdir/docs/examples/handoff.lua"
+fi
+echo "1..$n"
+exit $fail
