@@ -1,0 +1,60 @@
+#!/bin/sh
+# make installcheck: use the installed libpark the way downstream projects do,
+# with nothing from the build tree. Arguments come from the Makefile.
+set -eu
+: "${CC:?}" "${CXX:?}" "${libdir:?}" "${pkgconfigdir:?}" "${srcdir:?}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+PKG_CONFIG_PATH="$pkgconfigdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export PKG_CONFIG_PATH
+# A staged install (make install DESTDIR=...): pkg-config prefixes its paths.
+if [ -n "${DESTDIR:-}" ]; then
+	PKG_CONFIG_SYSROOT_DIR=$DESTDIR
+	export PKG_CONFIG_SYSROOT_DIR
+fi
+LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH
+down="$srcdir/tests/downstream"
+
+echo "installcheck: C via pkg-config"
+$CC -o "$work/use" "$down/use.c" $(pkg-config --cflags --libs libpark)
+"$work/use"
+
+echo "installcheck: C++ including park.h"
+$CXX -o "$work/use-cxx" "$down/use.cc" $(pkg-config --cflags --libs libpark)
+"$work/use-cxx"
+
+if [ -f "$libdir/libpark.a" ]; then
+	echo "installcheck: static libpark.a"
+	$CC -o "$work/use-static" "$down/use.c" $(pkg-config --cflags libpark) \
+		-Wl,-Bstatic -lpark -Wl,-Bdynamic \
+		$(pkg-config --static --libs libpark | sed 's/-lpark//')
+	if readelf -d "$work/use-static" | grep -q 'libpark\.so'; then
+		echo "installcheck: static build still needs libpark.so" >&2
+		exit 1
+	fi
+	"$work/use-static"
+fi
+
+if [ -n "${pyexecdir:-}" ]; then
+	echo "installcheck: import park from $pyexecdir"
+	PYTHONPATH="$pyexecdir" "$PYTHON" -c '
+import park, sys
+p = park.Parker()
+p.unparker().unpark()
+assert p.park() == park.Wake.TOKEN
+assert park.__file__.startswith(sys.argv[1]), park.__file__
+print("installcheck: python ok", park.__version__)
+' "$pyexecdir"
+fi
+
+if [ -n "${luacmoddir:-}" ]; then
+	echo "installcheck: require \"park\" from $luacmoddir"
+	LUA_CPATH="$luacmoddir/?.so" "$LUA" -e '
+local park = require "park"
+local p = park.Parker()
+p:unparker():unpark()
+assert(p:park() == park.TOKEN)
+print("installcheck: lua ok " .. park.version)
+'
+fi
