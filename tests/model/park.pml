@@ -1,0 +1,285 @@
+/*
+ * A model of libpark's state machine for spin: two parkers sharing one
+ * driver, an unparker for each, and a shutdown. Each parker parks (untimed,
+ * timed, or a zero-timeout poll, chosen freely) until its unparker has said
+ * "done"; the unparker says "done" and then unparks. If any unpark could be
+ * lost, some parker sleeps for ever: spin reports an invalid end state.
+ *
+ * Build flags pick the variant:
+ *   -DFUTEX              the futex sleeper (default: mutex + condvar)
+ *   -DBROKEN_CAS_UNPARK  unpark sets NOTIFIED only by a CAS from EMPTY
+ *   -DBROKEN_NO_HANDOFF  the condvar unpark skips taking the mutex
+ *   -DBROKEN_LOOPBREAK   the driver is woken by a flag the loop clears on
+ *                        entry (event_base_loopbreak), not by a channel
+ *   -DEXTRA_UNPARK       each unparker may unpark once more, early (the
+ *                        full model: ~50x the states; tests/model/run.sh --full)
+ * The three BROKEN variants must each produce a counterexample.
+ */
+
+#define EMPTY          0
+#define PARKED_CONDVAR 1
+#define PARKED_DRIVER  2
+#define NOTIFIED       3
+
+#define R_TOKEN    1
+#define R_TIMEOUT  2
+#define R_EVENTS   4
+#define R_SHUTDOWN 8
+
+#define N 2
+
+byte state[N];
+bool locked;        /* the driver's try-lock */
+bool shut;          /* the driver was shut down */
+bool readable;      /* the wake channel (eventfd) has an edge pending */
+bool break_flag;           /* BROKEN_LOOPBREAK: libevent's break flag */
+byte user_events = 1; /* one application event the loop may serve */
+bool waiting[N];    /* on the sleeper's wait queue */
+byte mutex[N];      /* condvar sleeper: holder's _pid + 1, 0 when free */
+bool done[N];       /* the caller's condition: stop parking */
+byte unparks[N];
+byte tokens[N];
+
+inline wake_driver() {
+#ifdef BROKEN_LOOPBREAK
+	break_flag = true
+#else
+	readable = true
+#endif
+}
+
+/* One EVLOOP_ONCE iteration: returns on a wake, a user event or (timed)
+ * the timer. */
+inline run_loop(timed) {
+#ifdef BROKEN_LOOPBREAK
+	break_flag = false;
+	if
+	:: break_flag -> break_flag = false
+#else
+	if
+	:: atomic { readable -> readable = false }
+#endif
+	:: atomic { user_events > 0 -> user_events-- }
+	:: timed -> skip
+	fi
+}
+
+/* EVLOOP_NONBLOCK: serve what is ready, never wait. */
+inline poll_loop() {
+	atomic {
+		if
+#ifdef BROKEN_LOOPBREAK
+		:: break_flag -> break_flag = false
+#else
+		:: readable -> readable = false
+#endif
+		:: user_events > 0 -> user_events--
+		:: else -> skip
+		fi
+	}
+}
+
+inline lock(i) { atomic { mutex[i] == 0 -> mutex[i] = _pid + 1 } }
+inline unlock(i) { assert(mutex[i] == _pid + 1); mutex[i] = 0 }
+
+inline unpark(i) {
+	atomic {
+		old = state[i];
+#ifdef BROKEN_CAS_UNPARK
+		if
+		:: state[i] == EMPTY -> state[i] = NOTIFIED
+		:: else -> skip
+		fi;
+#else
+		state[i] = NOTIFIED;
+#endif
+		unparks[i]++
+	}
+	if
+	:: old == EMPTY || old == NOTIFIED -> skip
+	:: old == PARKED_CONDVAR ->
+#if !defined(FUTEX) && !defined(BROKEN_NO_HANDOFF)
+		lock(i); unlock(i);
+#endif
+		waiting[i] = false      /* cond_signal / futex_wake */
+	:: old == PARKED_DRIVER -> wake_driver()
+	:: else -> assert(false)        /* impossible state */
+	fi
+}
+
+/* Take the token an unpark raced in with: a swap, then count it. */
+inline take_raced(i) {
+	atomic {
+		assert(state[i] == NOTIFIED);
+		state[i] = EMPTY;
+		tokens[i]++;
+		assert(tokens[i] <= unparks[i])
+	}
+}
+
+/* try-lock: shut? then exchange, then shut? again under the lock */
+inline try_lock(got) {
+	got = false;
+	if
+	:: shut -> skip
+	:: else ->
+		atomic { if :: !locked -> locked = true; got = true :: else -> skip fi };
+		if
+		:: got && shut -> locked = false; got = false
+		:: else -> skip
+		fi
+	fi
+}
+
+/* The inlines below use the locals of Parker: r, got, ok, timed_out, old,
+ * before. */
+inline park_driver(i, timed, r) {
+	atomic { if :: state[i] == EMPTY -> state[i] = PARKED_DRIVER; ok = true :: else -> ok = false fi };
+	if
+	:: !ok -> take_raced(i); locked = false; r = R_TOKEN
+	:: ok ->
+		run_loop(timed);
+		atomic {
+			old = state[i];
+			state[i] = EMPTY;
+			assert(old == NOTIFIED || old == PARKED_DRIVER);
+			if
+			:: old == NOTIFIED -> tokens[i]++; assert(tokens[i] <= unparks[i]); r = R_TOKEN
+			:: else -> r = (shut -> R_SHUTDOWN : R_EVENTS)
+			fi
+		};
+		locked = false
+	fi
+}
+
+/* The sleeper's wait: futex_wait(word, PARKED_CONDVAR) or cond_wait. A
+ * timed wait may also end by the clock. */
+inline sleeper_wait(i, timed, timed_out) {
+	timed_out = false;
+#ifdef FUTEX
+	atomic {
+		if
+		:: state[i] == PARKED_CONDVAR -> waiting[i] = true
+		:: else -> skip            /* value changed: return at once */
+		fi
+	};
+#else
+	atomic { waiting[i] = true; unlock(i) };  /* enqueue, release */
+#endif
+	if
+	:: !waiting[i] -> skip
+	:: timed -> timed_out = true
+	fi;
+	waiting[i] = false;
+#ifndef FUTEX
+	lock(i)
+#endif
+}
+
+inline park_sleeper(i, timed, r) {
+#ifndef FUTEX
+	lock(i);
+#endif
+	atomic { if :: state[i] == EMPTY -> state[i] = PARKED_CONDVAR; ok = true :: else -> ok = false fi };
+	if
+	:: !ok -> take_raced(i); r = R_TOKEN
+	:: ok ->
+		do
+		:: sleeper_wait(i, timed, timed_out);
+			atomic {
+				if
+				:: state[i] == NOTIFIED ->
+					state[i] = EMPTY; tokens[i]++;
+					assert(tokens[i] <= unparks[i]); r = R_TOKEN
+				:: else ->
+					assert(state[i] == PARKED_CONDVAR);
+					if
+					:: timed_out -> state[i] = EMPTY; r = R_TIMEOUT
+					:: else -> skip    /* spurious: sleep again */
+					fi
+				fi
+			};
+			if
+			:: r != 0 -> break
+			:: else -> skip
+			fi
+		od
+	fi;
+#ifndef FUTEX
+	unlock(i)
+#endif
+}
+
+inline park(i, timed, r) {
+	r = 0;
+	atomic {
+		if
+		:: state[i] == NOTIFIED ->
+			state[i] = EMPTY; tokens[i]++;
+			assert(tokens[i] <= unparks[i]); r = R_TOKEN
+		:: else -> skip
+		fi
+	};
+	if
+	:: r != 0 -> skip
+	:: else ->
+		try_lock(got);
+		if
+		:: got -> park_driver(i, timed, r)
+		:: else -> park_sleeper(i, timed, r)
+		fi
+	fi
+}
+
+/* park_timeout(0): run the loop once if the driver is free; the state
+ * word is never touched, so a pending token stays. */
+inline park_poll(i) {
+	before = state[i];
+	try_lock(got);
+	if
+	:: got -> poll_loop(); locked = false
+	:: else -> skip
+	fi;
+	assert(before != NOTIFIED || state[i] == NOTIFIED)
+}
+
+proctype Parker(byte i) {
+	byte r, old, before;
+	bool got, ok, timed_out;
+	do
+	:: done[i] -> break
+	:: else ->
+		if
+		:: park(i, false, r)
+		:: park(i, true, r)
+		:: park_poll(i)
+		fi
+	od
+}
+
+proctype Unparker(byte i) {
+	byte old;
+#ifdef EXTRA_UNPARK
+	if
+	:: unpark(i)          /* an early, extra unpark: tokens collapse */
+	:: skip
+	fi;
+#endif
+	done[i] = true;
+	unpark(i)
+}
+
+proctype Shutdown() {
+	if
+	:: shut = true; wake_driver()
+	:: skip
+	fi
+}
+
+init {
+	atomic {
+		run Parker(0); run Parker(1);
+		run Unparker(0); run Unparker(1);
+		run Shutdown()
+	}
+}

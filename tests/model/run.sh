@@ -1,0 +1,51 @@
+#!/bin/sh
+# Model-check tests/model/park.pml with spin (TAP, one line per variant).
+# The correct state machine, with each sleeper, must verify with no error;
+# each deliberately broken variant must give a counterexample.
+#   run.sh          the quick model (every interleaving, single unparks)
+#   run.sh --full   also lets each unparker unpark twice (minutes, GBs)
+set -u
+model="${srcdir:-$(dirname "$0")/../..}/tests/model/park.pml"
+extra=
+[ "${1:-}" = "--full" ] && extra=-DEXTRA_UNPARK
+if ! command -v spin >/dev/null 2>&1; then
+	echo "1..0 # SKIP spin is not installed"
+	exit 0
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+n=0
+fail=0
+# verify NAME EXPECT FLAGS...: EXPECT is "pass" or "counterexample".
+verify() {
+	name=$1 expect=$2
+	shift 2
+	n=$((n + 1))
+	dir="$work/$n"
+	mkdir "$dir"
+	(cd "$dir" && spin "$@" $extra -a "$model" >spin.out 2>&1 &&
+		${CC:-cc} -O2 -w -DSAFETY -DCOLLAPSE -o pan pan.c &&
+		./pan -m1000000 >pan.out 2>&1)
+	out="$dir/pan.out"
+	errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$out" 2>/dev/null)
+	states=$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' "$out" 2>/dev/null)
+	what=$(grep -m1 -E '^pan:[0-9]' "$out" 2>/dev/null | sed 's/^pan:[0-9]*: //')
+	if [ "$expect" = pass ] && [ "$errors" = 0 ]; then
+		echo "ok $n - $name: verified, $states states, no error"
+	elif [ "$expect" = counterexample ] && [ -n "$errors" ] && [ "$errors" -gt 0 ]; then
+		echo "ok $n - $name: caught ($what) after $states states"
+	else
+		echo "not ok $n - $name: expected $expect, got errors=${errors:-none}"
+		sed 's/^/# /' "$dir/spin.out" "$out" 2>/dev/null | head -20
+		fail=1
+	fi
+}
+verify "condvar sleeper" pass
+verify "futex sleeper" pass -DFUTEX
+verify "unpark by CAS instead of swap (condvar)" counterexample -DBROKEN_CAS_UNPARK
+verify "unpark by CAS instead of swap (futex)" counterexample -DFUTEX -DBROKEN_CAS_UNPARK
+verify "condvar unpark without the mutex hand-off" counterexample -DBROKEN_NO_HANDOFF
+verify "driver woken by a loopbreak flag (condvar)" counterexample -DBROKEN_LOOPBREAK
+verify "driver woken by a loopbreak flag (futex)" counterexample -DFUTEX -DBROKEN_LOOPBREAK
+echo "1..$n"
+exit $fail
