@@ -48,6 +48,10 @@ class Wake(enum.IntFlag):
         return Wake(self & _core.REASON_MASK)
 
 
+# Every possible return value as a Wake, built once: constructing an IntFlag
+# costs more than the park it describes.
+_WAKES = tuple(Wake(r) for r in range(_core.REASON_MASK + _core.DRIVER + 1))
+
 Stats = namedtuple(
     "Stats", "parks_driver parks_sleeper tokens timeouts spurious")
 Stats.__doc__ = """A parker's counters: parks that ran the driver, parks that
@@ -144,7 +148,7 @@ class Parker(_Handle):
         events. ``timeout`` is in seconds: None waits for ever, 0 polls the
         driver once without consuming a token. Returns a :class:`Wake`.
         Raises ValueError for a negative or NaN timeout."""
-        return Wake(self._handle().park(_seconds(timeout, "timeout")))
+        return _WAKES[self._handle().park(_seconds(timeout, "timeout"))]
 
     def park_until(self, deadline):
         """Like :meth:`park`, until ``deadline``, a :func:`time.monotonic`
@@ -152,7 +156,7 @@ class Parker(_Handle):
         :class:`Wake`."""
         if deadline is None:
             raise TypeError("deadline must be a time.monotonic() value")
-        return Wake(self._handle().park_until(_seconds(deadline, "deadline")))
+        return _WAKES[self._handle().park_until(_seconds(deadline, "deadline"))]
 
     def unparker(self):
         """Returns a new :class:`Unparker` for this parker, usable from any
