@@ -142,7 +142,19 @@ static int park_in_driver(struct park_parker *p, park_driver *d,
 		r = park_take_racing_token(p, seen, "driver park");
 		return r != 0 ? r : PARK_EVENTS;
 	}
-	r = park_driver_run_once(d);
+	for (;;) {
+		r = park_driver_run_once(d);
+		/* libevent's clock may be coarse (and an adopted base's is
+		 * whatever the application chose): a timer can fire before
+		 * CLOCK_MONOTONIC reaches the deadline. Sleep out the rest,
+		 * unless an unpark came meanwhile. */
+		if (r != PARK_TIMED_OUT || !deadline ||
+		    atomic_load(&p->state) != PARK_STATE_PARKED_DRIVER)
+			break;
+		r = park_driver_arm(d, deadline);
+		if (r != 0)
+			break;
+	}
 	uint32_t old = atomic_exchange(&p->state, PARK_STATE_EMPTY);
 	park_driver_unlock(d);
 	if (old == PARK_STATE_NOTIFIED)
