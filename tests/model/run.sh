@@ -5,7 +5,7 @@
 #   run.sh          the quick model (every interleaving, single unparks)
 #   run.sh --full   also lets each unparker unpark twice (minutes, GBs)
 set -u
-model="${srcdir:-$(dirname "$0")/../..}/tests/model/park.pml"
+model="$(cd "${srcdir:-$(dirname "$0")/../..}/tests/model" && pwd)/park.pml"
 extra=
 [ "${1:-}" = "--full" ] && extra=-DEXTRA_UNPARK
 if ! command -v spin >/dev/null 2>&1; then
