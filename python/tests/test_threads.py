@@ -75,7 +75,10 @@ class TestThreads(unittest.TestCase):
 
             t = threading.Thread(target=waker)
             t.start()
-            p.park()
+            # A driver park may end early (EVENTS) on a late wake-channel
+            # write from the previous round; only the token counts.
+            while p.park().reason != W.TOKEN:
+                pass
             latencies.append(time.monotonic() - sent[0])
             t.join()
         self.assertLess(statistics.median(latencies), 0.01)
