@@ -203,6 +203,91 @@ static double self_pair_condvar(long iters)
 	return (double)(now_ns() - t0) / (double)iters;
 }
 
+/* ---- parallel self_pair: two threads, each on its own parker ------------
+ * What a parker's own cache line buys: the same loop on two words that
+ * share a line (false sharing) and on two words a line apart. */
+
+struct lane {
+	pthread_t thread;
+	long iters;
+	park_parker *p;
+	park_unparker *u;
+	_Atomic uint32_t *word;
+	_Atomic bool *go;
+};
+
+static void *lane_libpark(void *arg)
+{
+	struct lane *l = arg;
+	while (!*l->go)
+		;
+	for (long i = 0; i < l->iters; i++) {
+		park_unparker_unpark(l->u);
+		park_parker_park(l->p);
+	}
+	return NULL;
+}
+
+static void *lane_word(void *arg)
+{
+	struct lane *l = arg;
+	while (!*l->go)
+		;
+	for (long i = 0; i < l->iters; i++) {
+		atomic_exchange(l->word, 3);
+		uint32_t seen = 3;
+		atomic_compare_exchange_strong(l->word, &seen, 0);
+	}
+	return NULL;
+}
+
+/* ns per pair per thread, two threads at once. */
+static double two_lanes(long iters, void *(*fn)(void *), struct lane l[2])
+{
+	_Atomic bool go = false;
+	for (int i = 0; i < 2; i++) {
+		l[i].iters = iters;
+		l[i].go = &go;
+		pthread_create(&l[i].thread, NULL, fn, &l[i]);
+	}
+	int64_t t0 = now_ns();
+	go = true;
+	for (int i = 0; i < 2; i++)
+		pthread_join(l[i].thread, NULL);
+	return (double)(now_ns() - t0) / (double)iters;
+}
+
+static double parallel_libpark(long iters)
+{
+	park_driver *d = park_driver_new();
+	struct lane l[2];
+	for (int i = 0; i < 2; i++) {
+		l[i].p = park_parker_new(d);
+		l[i].u = park_parker_get_unparker(l[i].p);
+	}
+	double ns = two_lanes(iters, lane_libpark, l);
+	for (int i = 0; i < 2; i++) {
+		park_unparker_free(l[i].u);
+		park_parker_free(l[i].p);
+	}
+	park_driver_free(d);
+	return ns;
+}
+
+static _Alignas(64) _Atomic uint32_t words[32];
+
+static double parallel_shared_line(long iters)
+{
+	struct lane l[2] = {{.word = &words[0]}, {.word = &words[1]}};
+	return two_lanes(iters, lane_word, l);
+}
+
+static double parallel_own_lines(long iters)
+{
+	struct lane l[2] = {{.word = &words[0]}, {.word = &words[16]}};
+	return two_lanes(iters, lane_word, l);
+}
+
 /* ---- two-thread hand-offs ---------------------------------------------- */
 
 /* The partner thread of a ping-pong: waits, answers, `iters` times. */
@@ -552,6 +637,14 @@ int main(int argc, char **argv)
 	};
 	compare("self_pair: unpark then park, one thread", "ns per pair",
 		self_pair, 3, scaled(5000000));
+
+	struct impl parallel[] = {
+	    {"libpark, own parker each", parallel_libpark, {0}},
+	    {"two words on one line", parallel_shared_line, {0}},
+	    {"two words a line apart", parallel_own_lines, {0}},
+	};
+	compare("parallel self_pair: two threads at once, each its own parker",
+		"ns per pair", parallel, 3, scaled(5000000));
 
 	struct impl pingpong[] = {
 	    {"libpark (sleeper both sides)", pingpong_libpark, {0}},
