@@ -251,6 +251,11 @@ static void park_py_raise(int code)
  * for nothing. */
 #define PARK_PY_SLICE_NS 50000000LL
 static unsigned long park_py_main_thread;
+/* Slices that timed out inside the last sliced park, by where they slept
+ * (driver, sleeper). Only the main thread slices, and it reads these under
+ * the GIL right after its park (park.Parker.stats subtracts them, so that
+ * one Python park counts once). */
+static unsigned long park_py_hidden_slices[2];
 
 static int park_py_park_once(park_parker *p, int64_t ns,
 			     const struct timespec *deadline)
@@ -301,6 +306,7 @@ static int park_py_park(park_parker *p, const struct timespec *deadline)
 		ran_driver |= r & PARK_DRIVER;
 		if (PARK_REASON(r) != PARK_TIMED_OUT || last)
 			return r | ran_driver;
+		park_py_hidden_slices[(r & PARK_DRIVER) ? 0 : 1]++;
 		if (PyErr_CheckSignals() < 0)
 			return PARK_BINDING_ERROR_SET;
 	}
@@ -431,6 +437,19 @@ typedef struct {} Unparker;
 	park_result unpark() { return park_unparker_unpark($self); }
 	Unparker *clone() { return park_unparker_clone($self); }
 }
+
+#ifdef SWIGPYTHON
+%inline %{
+/* Returns and clears the slice counts of the main thread's last parks. */
+static PyObject *take_hidden_slices(void)
+{
+	PyObject *t = Py_BuildValue("(kk)", park_py_hidden_slices[0],
+				    park_py_hidden_slices[1]);
+	park_py_hidden_slices[0] = park_py_hidden_slices[1] = 0;
+	return t;
+}
+%}
+#endif
 
 %rename(version_string) park_version_string;
 const char *park_version_string(void);

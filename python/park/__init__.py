@@ -127,7 +127,8 @@ class Parker(_Handle):
     at a time; a second gets ``RuntimeError``.
     """
 
-    __slots__ = ("_driver",)
+    # _hidden: slices of main-thread parks (see park()) not to count.
+    __slots__ = ("_driver", "_hidden")
 
     def __init__(self, driver=None):
         if driver is None:
@@ -136,6 +137,7 @@ class Parker(_Handle):
             raise TypeError(f"driver must be a park.Driver or None, "
                             f"not {type(driver).__name__}")
         self._driver = driver
+        self._hidden = [0, 0]
         self._h = _core.Parker(driver._handle())
 
     @property
@@ -148,7 +150,9 @@ class Parker(_Handle):
         events. ``timeout`` is in seconds: None waits for ever, 0 polls the
         driver once without consuming a token. Returns a :class:`Wake`.
         Raises ValueError for a negative or NaN timeout."""
-        return _WAKES[self._handle().park(_seconds(timeout, "timeout"))]
+        r = self._handle().park(_seconds(timeout, "timeout"))
+        self._uncount_slices()
+        return _WAKES[r]
 
     def park_until(self, deadline):
         """Like :meth:`park`, until ``deadline``, a :func:`time.monotonic`
@@ -156,7 +160,17 @@ class Parker(_Handle):
         :class:`Wake`."""
         if deadline is None:
             raise TypeError("deadline must be a time.monotonic() value")
-        return _WAKES[self._handle().park_until(_seconds(deadline, "deadline"))]
+        r = self._handle().park_until(_seconds(deadline, "deadline"))
+        self._uncount_slices()
+        return _WAKES[r]
+
+    def _uncount_slices(self):
+        # The main thread parks in 50 ms slices so that Ctrl-C is seen;
+        # libpark counts each slice, this parker's stats must not.
+        driver, sleeper = _core.take_hidden_slices()
+        if driver or sleeper:
+            self._hidden[0] += driver
+            self._hidden[1] += sleeper
 
     def unparker(self):
         """Returns a new :class:`Unparker` for this parker, usable from any
@@ -168,6 +182,7 @@ class Parker(_Handle):
         driver."""
         twin = Parker.__new__(Parker)
         twin._driver = self._driver
+        twin._hidden = [0, 0]
         twin._h = self._handle().clone()
         return twin
 
@@ -179,8 +194,9 @@ class Parker(_Handle):
     def stats(self):
         """Returns the counters of this parker, as a :class:`Stats`."""
         s = self._handle().stats()
-        return Stats(s.parks_driver, s.parks_sleeper, s.tokens, s.timeouts,
-                     s.spurious)
+        d, z = self._hidden
+        return Stats(s.parks_driver - d, s.parks_sleeper - z, s.tokens,
+                     s.timeouts - d - z, s.spurious)
 
     def __repr__(self):
         if self._h is None:

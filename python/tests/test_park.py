@@ -83,6 +83,17 @@ class TestTokens(unittest.TestCase):
         self.assertEqual((s.tokens, s.timeouts, s.parks_driver), (1, 1, 1))
         self.assertEqual(s.parks_sleeper, 0)
 
+    def test_a_long_main_thread_park_counts_once(self):
+        # The main thread parks in 50 ms slices (for Ctrl-C); its stats
+        # must still count one park and one timeout.
+        self.assertEqual(self.p.park(0.2).reason, W.TIMED_OUT)
+        s = self.p.stats()
+        self.assertEqual((s.timeouts, s.parks_driver + s.parks_sleeper),
+                         (1, 1))
+        self.u.unpark()
+        self.assertEqual(self.p.park(), W.TOKEN)
+        self.assertEqual(self.p.stats().timeouts, 1)
+
     def test_repr_shows_state(self):
         self.u.unpark()
         self.p.park()

@@ -20,6 +20,15 @@ echo "installcheck: C via pkg-config"
 $CC -o "$work/use" "$down/use.c" $(pkg-config --cflags --libs libpark)
 "$work/use"
 
+echo "installcheck: the README's C example"
+awk '/^A complete C example/ { on = 1 } /^Python$/ { on = 0 }
+     on && /^    / { sub(/^    /, ""); print }' "$srcdir/README" |
+	sed -n '/^#include <park.h>/,$p' > "$work/readme.c"
+$CC -Wall -Werror -o "$work/readme" "$work/readme.c" \
+	$(pkg-config --cflags --libs libpark libevent) -pthread
+"$work/readme" | tee "$work/readme.out"
+grep -qx unparked "$work/readme.out"
+
 echo "installcheck: C++ including park.h"
 $CXX -o "$work/use-cxx" "$down/use.cc" $(pkg-config --cflags --libs libpark)
 "$work/use-cxx"
@@ -36,7 +45,16 @@ if [ -f "$libdir/libpark.a" ]; then
 	"$work/use-static"
 fi
 
+# readme_snippet FIRST LAST: the indented lines between two README headings.
+readme_snippet() {
+	awk -v first="$1" -v last="$2" '$0 == first { on = 1 } $0 == last { on = 0 }
+	     on && /^    / { sub(/^    /, ""); print }' "$srcdir/README"
+}
+
 if [ -n "${pyexecdir:-}" ]; then
+	echo "installcheck: the README's Python example"
+	readme_snippet Python Lua > "$work/readme.py"
+	PYTHONPATH="$pyexecdir" "$PYTHON" "$work/readme.py"
 	echo "installcheck: import park from $pyexecdir"
 	PYTHONPATH="$pyexecdir" "$PYTHON" -c '
 import park, sys
@@ -49,6 +67,9 @@ print("installcheck: python ok", park.__version__)
 fi
 
 if [ -n "${luacmoddir:-}" ]; then
+	echo "installcheck: the README's Lua example"
+	readme_snippet Lua "Threading rules" > "$work/readme.lua"
+	LUA_CPATH="$luacmoddir/?.so" "$LUA" "$work/readme.lua"
 	echo "installcheck: require \"park\" from $luacmoddir"
 	LUA_CPATH="$luacmoddir/?.so" "$LUA" -e '
 local park = require "park"
