@@ -208,32 +208,19 @@ static void park_py_raise(int code)
 	$1 = 1;
 }
 
-/* Constructors report failure through errno. */
-%exception Driver::Driver {
+/* Constructors and copies report failure as NULL with errno set. */
+%define PARK_RAISE_ON_NULL(name)
+%exception name {
 	$action
 	if (!result)
 		PARK_RAISE(-errno);
 }
-%exception Parker::Parker {
-	$action
-	if (!result)
-		PARK_RAISE(-errno);
-}
-%exception Parker::unparker {
-	$action
-	if (!result)
-		PARK_RAISE(-errno);
-}
-%exception Parker::clone {
-	$action
-	if (!result)
-		PARK_RAISE(-errno);
-}
-%exception Unparker::clone {
-	$action
-	if (!result)
-		PARK_RAISE(-errno);
-}
+%enddef
+PARK_RAISE_ON_NULL(Driver::Driver)
+PARK_RAISE_ON_NULL(Parker::Parker)
+PARK_RAISE_ON_NULL(Parker::unparker)
+PARK_RAISE_ON_NULL(Parker::clone)
+PARK_RAISE_ON_NULL(Unparker::clone)
 
 #ifdef SWIGLUA
 %include "park-lua.i"

@@ -8,7 +8,7 @@
  * century, and it keeps every sum below far from overflowing time_t. */
 #define FAR_FUTURE_SEC (100LL * 365 * 24 * 3600)
 
-void park_clock_now(struct timespec *now)
+static void park_clock_now(struct timespec *now)
 {
 	clock_gettime(CLOCK_MONOTONIC, now);
 }

@@ -55,11 +55,6 @@ struct park_parker {
 __attribute__((noreturn, cold)) void park_state_corrupt(const char *where,
 							 uint32_t state);
 
-/* Takes the token an unpark raced in with. A swap, not a store, so that
- * this thread acquires everything the unparker wrote before its swap. */
-int park_take_racing_token(struct park_parker *p, uint32_t seen,
-			   const char *where);
-
 /* Sleeper: the per-parker way to sleep when another thread has the driver. */
 int park_sleeper_init(struct park_parker *p);
 void park_sleeper_destroy(struct park_parker *p);
@@ -100,7 +95,6 @@ int park_driver_wake(park_driver *d);
 park_driver *park_driver_ref(park_driver *d);
 
 /* Monotonic time helpers. */
-void park_clock_now(struct timespec *now);
 /* now + timeout_ns, saturating; false when the sum is beyond any sleep
  * worth arming (treat as no deadline). */
 bool park_clock_deadline(int64_t timeout_ns, struct timespec *deadline);

@@ -33,8 +33,11 @@ void park_state_corrupt(const char *where, uint32_t state)
 	abort();
 }
 
-int park_take_racing_token(struct park_parker *p, uint32_t seen,
-			   const char *where)
+/* Takes the token an unpark raced in with. A swap, not a store, so that
+ * this thread acquires everything the unparker wrote before its swap.
+ * Returns PARK_TOKEN, or 0 when a misusing park took it first. */
+static int take_racing_token(struct park_parker *p, uint32_t seen,
+			     const char *where)
 {
 	if (seen != PARK_STATE_NOTIFIED)
 		park_state_corrupt(where, seen);
@@ -55,7 +58,7 @@ int park_sleeper_enter(struct park_parker *p)
 		if (atomic_compare_exchange_strong(&p->state, &seen,
 						   PARK_STATE_PARKED_CONDVAR))
 			return 0;
-		if (park_take_racing_token(p, seen, "sleeper park"))
+		if (take_racing_token(p, seen, "sleeper park"))
 			return PARK_TOKEN;
 	}
 }
@@ -139,7 +142,7 @@ static int park_in_driver(struct park_parker *p, park_driver *d,
 		park_driver_unlock(d);
 		/* Nothing to take means a misusing park stole it: return
 		 * as a driver park without a token may. */
-		r = park_take_racing_token(p, seen, "driver park");
+		r = take_racing_token(p, seen, "driver park");
 		return r != 0 ? r : PARK_EVENTS;
 	}
 	for (;;) {
@@ -164,15 +167,25 @@ static int park_in_driver(struct park_parker *p, park_driver *d,
 	return r < 0 ? r : r | PARK_DRIVER;
 }
 
+/* Entry to every path that may run the driver or sleep: refuse re-entry
+ * from a callback of this driver, and a second thread on this parker. On
+ * success the caller owns the parker until it clears busy. */
+static int claim(struct park_parker *p)
+{
+	if (park_driver_running_here(p->driver))
+		return -EDEADLK;
+	if (atomic_exchange(&p->busy, 1))
+		return -EBUSY;
+	return 0;
+}
+
 /* Everything but the fast path and the zero-timeout poll. */
 static int park_slow(struct park_parker *p, const struct timespec *deadline)
 {
 	park_driver *d = p->driver;
-	if (park_driver_running_here(d))
-		return -EDEADLK;
-	if (atomic_exchange(&p->busy, 1))
-		return -EBUSY;
-	int r;
+	int r = claim(p);
+	if (r < 0)
+		return r;
 	bool on_sleeper = false;
 	if (park_driver_try_lock(d) == PARK_DRIVER_ACQUIRED) {
 		r = park_in_driver(p, d, deadline);
@@ -189,11 +202,9 @@ static int park_slow(struct park_parker *p, const struct timespec *deadline)
 static int park_poll(struct park_parker *p)
 {
 	park_driver *d = p->driver;
-	if (park_driver_running_here(d))
-		return -EDEADLK;
-	if (atomic_exchange(&p->busy, 1))
-		return -EBUSY;
-	int r;
+	int r = claim(p);
+	if (r < 0)
+		return r;
 	switch (park_driver_try_lock(d)) {
 	case PARK_DRIVER_ACQUIRED:
 		r = park_driver_poll(d);
