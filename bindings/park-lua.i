@@ -1,6 +1,50 @@
 /*
- * Lua only: passing an unparker from one lua_State to another.
- *
+ * The Lua module park: the typemaps and C glue for Lua, then the shared
+ * interface (park.i), then what only Lua has: passing an unparker from one
+ * lua_State to another.
+ */
+%module park
+
+/* First in the wrapper: the platform feature macros (dladdr, ...). */
+%begin %{
+#include "config.h"
+%}
+
+%include <stdint.i>
+
+%typemap(out) park_result {
+	if ($1 < 0)
+		PARK_RAISE($1);
+	lua_pushinteger(L, $1);
+	SWIG_arg++;
+}
+
+%typemap(out) park_bool {
+	lua_pushboolean(L, $1);
+	SWIG_arg++;
+}
+
+/* Counters are integers (SWIG's Lua default is a float). */
+%typemap(out) uint64_t {
+	lua_pushinteger(L, (lua_Integer)$1);
+	SWIG_arg++;
+}
+
+/* A timeout or deadline: a number of seconds, or nil (or absent) for "no
+ * timeout". */
+%typemap(in) double timeout, double deadline {
+	if (lua_isnoneornil(L, $input)) {
+		$1 = INFINITY;
+	} else if (lua_type(L, $input) == LUA_TNUMBER) {
+		$1 = lua_tonumber(L, $input);
+	} else {
+		lua_pushfstring(L, "park: $1_name must be a number of seconds or nil, not %s",
+				luaL_typename(L, $input));
+		SWIG_fail;
+	}
+}
+
+/* ---- passing an unparker between states --------------------------------
  * A Lua value cannot cross states, so an unparker crosses as a raw handle:
  * u:into_raw() takes a new reference and returns it as a light userdata,
  * which the host program copies into the other state; there
@@ -18,6 +62,8 @@
 %{
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include "libpark.h"
 
 typedef void *park_raw_handle;
 
@@ -33,7 +79,7 @@ static void *park_lua_into_raw(park_unparker *u)
 	struct park_lua_raw *entry = malloc(sizeof *entry);
 	if (!entry)
 		return NULL;
-	entry->unparker = park_unparker_clone(u);
+	entry->unparker = park_unparker_ref(u);
 	pthread_mutex_lock(&park_lua_raw_lock);
 	entry->next = park_lua_raw_ledger;
 	park_lua_raw_ledger = entry;
@@ -76,7 +122,8 @@ static int park_lua_unparker_from_raw(lua_State *L)
 
 %}
 
-%native(unparker_from_raw) int park_lua_unparker_from_raw(lua_State *L);
+/* Typemaps apply where a class is declared, also to methods added to it
+ * later with %extend: this one must come before park.i. */
 typedef void *park_raw_handle;
 %typemap(out) park_raw_handle {
 	if (!$1) {
@@ -86,6 +133,31 @@ typedef void *park_raw_handle;
 	lua_pushlightuserdata(L, $1);
 	SWIG_arg++;
 }
+
+%include "park.i"
+
+%{
+#define PARK_RAISE(code)                                                       \
+	do {                                                                   \
+		lua_pushfstring(L, "park: %s", park_binding_message(code));    \
+		SWIG_fail;                                                     \
+	} while (0)
+
+static int park_binding_park(park_parker *p, int64_t ns)
+{
+	return ns < 0 ? park_parker_park(p) : park_parker_park_timeout(p, ns);
+}
+
+static int park_binding_park_until(park_parker *p,
+				   const struct timespec *deadline)
+{
+	return deadline ? park_parker_park_until(p, deadline)
+			: park_parker_park(p);
+}
+%}
+
+
+%native(unparker_from_raw) int park_lua_unparker_from_raw(lua_State *L);
 %extend Unparker {
 	park_raw_handle into_raw() { return park_lua_into_raw($self); }
 }

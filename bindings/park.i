@@ -1,22 +1,15 @@
 /*
- * The one SWIG interface for every script language: Driver, Parker and
- * Unparker as classes over libpark's opaque handles, the wake reasons as
- * constants, and timeouts in seconds. What differs per language (raising
- * errors, the GIL and Ctrl-C in Python, passing an unparker between Lua
- * states) is kept in the guarded blocks below.
+ * The part of the SWIG interface that every script language shares:
+ * Driver, Parker and Unparker as classes over libpark's opaque handles, the
+ * wake reasons as constants, and timeouts in seconds.
+ *
+ * It is not compiled on its own: each language's file (park-python.i,
+ * park-lua.i) names the module, defines the typemaps for the types below
+ * (park_result: a park's result or a negative errno; park_bool; a timeout
+ * or deadline in seconds; uint64_t counters), and the two park hooks
+ * park_binding_park() and park_binding_park_until(), and includes this
+ * file after its typemaps and before its own C glue.
  */
-#ifdef SWIGPYTHON
-%module(package="park") core
-#else
-%module park
-#endif
-
-/* First in the wrapper: the platform feature macros (dladdr, ...). */
-%begin %{
-#include "config.h"
-%}
-
-%include <stdint.i>
 
 %{
 #include <errno.h>
@@ -25,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "park.h"
+#include "libpark.h"
 
 /* Errors the binding adds to libpark's negative errnos. */
 #define PARK_BINDING_BAD_TIMEOUT (-100001)
@@ -93,6 +86,12 @@ static int park_binding_deadline(double seconds, struct timespec *ts,
 	return 0;
 }
 
+/* Each language's park: ns < 0 waits for ever, 0 polls; a NULL deadline is
+ * none. Defined by the language's file. */
+static int park_binding_park(park_parker *p, int64_t ns);
+static int park_binding_park_until(park_parker *p,
+				   const struct timespec *deadline);
+
 static double park_binding_monotonic(void)
 {
 	struct timespec ts;
@@ -101,109 +100,6 @@ static double park_binding_monotonic(void)
 }
 %}
 
-/* ---- language glue: raising errors ------------------------------------ */
-
-#ifdef SWIGPYTHON
-%{
-static void park_py_raise(int code)
-{
-	if (code == PARK_BINDING_ERROR_SET)
-		return;
-	PyObject *type;
-	switch (code) {
-	case PARK_BINDING_BAD_TIMEOUT:
-	case -EINVAL:
-		type = PyExc_ValueError;
-		break;
-	case -EBUSY:
-	case -EDEADLK:
-		type = PyExc_RuntimeError;
-		break;
-	case -ENOMEM:
-		PyErr_NoMemory();
-		return;
-	default:
-		errno = code < 0 ? -code : code;
-		PyErr_SetFromErrno(PyExc_OSError);
-		return;
-	}
-	PyErr_SetString(type, park_binding_message(code));
-}
-#define PARK_RAISE(code)                                                       \
-	do {                                                                   \
-		park_py_raise(code);                                           \
-		SWIG_fail;                                                     \
-	} while (0)
-%}
-#else
-%{
-#define PARK_RAISE(code)                                                       \
-	do {                                                                   \
-		lua_pushfstring(L, "park: %s", park_binding_message(code));    \
-		SWIG_fail;                                                     \
-	} while (0)
-%}
-#endif
-
-%typemap(out) park_result {
-	if ($1 < 0)
-		PARK_RAISE($1);
-#ifdef SWIGPYTHON
-	$result = PyLong_FromLong($1);
-#else
-	lua_pushinteger(L, $1);
-	SWIG_arg++;
-#endif
-}
-
-%typemap(out) park_bool {
-#ifdef SWIGPYTHON
-	$result = PyBool_FromLong($1);
-#else
-	lua_pushboolean(L, $1);
-	SWIG_arg++;
-#endif
-}
-
-/* Counters are integers in both languages (SWIG's Lua default is a
- * float). */
-%typemap(out) uint64_t {
-#ifdef SWIGPYTHON
-	$result = PyLong_FromUnsignedLongLong($1);
-#else
-	lua_pushinteger(L, (lua_Integer)$1);
-	SWIG_arg++;
-#endif
-}
-
-/* A timeout or deadline: a number of seconds, or none (Python None, Lua
- * nil or absent) for "no timeout". */
-%typemap(in) double timeout, double deadline {
-#ifdef SWIGPYTHON
-	if ($input == Py_None) {
-		$1 = INFINITY;
-	} else if (PyFloat_Check($input) || PyLong_Check($input)) {
-		$1 = PyFloat_AsDouble($input);
-		if ($1 == -1.0 && PyErr_Occurred())
-			SWIG_fail;
-	} else {
-		PyErr_Format(PyExc_TypeError,
-			     "$1_name must be a number of seconds or None, not %s",
-			     Py_TYPE($input)->tp_name);
-		SWIG_fail;
-	}
-#else
-	if (lua_isnoneornil(L, $input)) {
-		$1 = INFINITY;
-	} else if (lua_type(L, $input) == LUA_TNUMBER) {
-		$1 = lua_tonumber(L, $input);
-	} else {
-		lua_pushfstring(L, "park: $1_name must be a number of seconds or nil, not %s",
-				luaL_typename(L, $input));
-		SWIG_fail;
-	}
-#endif
-}
 %typemap(typecheck, precedence=SWIG_TYPECHECK_DOUBLE) double timeout, double deadline {
 	$1 = 1;
 }
@@ -221,102 +117,6 @@ PARK_RAISE_ON_NULL(Parker::Parker)
 PARK_RAISE_ON_NULL(Parker::unparker)
 PARK_RAISE_ON_NULL(Parker::clone)
 PARK_RAISE_ON_NULL(Unparker::clone)
-
-#ifdef SWIGLUA
-%include "park-lua.i"
-#endif
-
-/* ---- Python: the GIL and Ctrl-C ---------------------------------------- */
-
-#ifdef SWIGPYTHON
-%{
-#include <pythread.h>
-
-/* The main thread is the one Python runs signal handlers in; it parks in
- * slices so that Ctrl-C is seen within one slice. A wake-up by unpark is
- * never delayed by slicing: the slice only bounds how long a park waits
- * for nothing. */
-#define PARK_PY_SLICE_NS 50000000LL
-static unsigned long park_py_main_thread;
-/* Slices that timed out inside the last sliced park, by where they slept
- * (driver, sleeper). Only the main thread slices, and it reads these under
- * the GIL right after its park (park.Parker.stats subtracts them, so that
- * one Python park counts once). */
-static unsigned long park_py_hidden_slices[2];
-
-static int park_py_park_once(park_parker *p, int64_t ns,
-			     const struct timespec *deadline)
-{
-	int r;
-	Py_BEGIN_ALLOW_THREADS
-	if (deadline)
-		r = park_parker_park_until(p, deadline);
-	else if (ns >= 0)
-		r = park_parker_park_timeout(p, ns);
-	else
-		r = park_parker_park(p);
-	Py_END_ALLOW_THREADS
-	return r;
-}
-
-static void park_py_add_ns(struct timespec *ts, int64_t ns)
-{
-	ts->tv_sec += ns / 1000000000;
-	ts->tv_nsec += ns % 1000000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
-static int park_py_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
-/* Park until a token or the deadline (NULL: none). The result says
- * PARK_DRIVER when any slice ran the driver. */
-static int park_py_park(park_parker *p, const struct timespec *deadline)
-{
-	if (PyThread_get_thread_ident() != park_py_main_thread)
-		return park_py_park_once(p, -1, deadline);
-	int ran_driver = 0;
-	for (;;) {
-		struct timespec slice;
-		clock_gettime(CLOCK_MONOTONIC, &slice);
-		park_py_add_ns(&slice, PARK_PY_SLICE_NS);
-		int last = deadline && !park_py_before(&slice, deadline);
-		int r = park_py_park_once(p, -1, last ? deadline : &slice);
-		if (r < 0)
-			return r;
-		ran_driver |= r & PARK_DRIVER;
-		if (PARK_REASON(r) != PARK_TIMED_OUT || last)
-			return r | ran_driver;
-		park_py_hidden_slices[(r & PARK_DRIVER) ? 0 : 1]++;
-		if (PyErr_CheckSignals() < 0)
-			return PARK_BINDING_ERROR_SET;
-	}
-}
-%}
-%init %{
-	park_py_main_thread = PyThread_get_thread_ident();
-	{
-		/* Importing from another thread: ask threading who is main. */
-		PyObject *threading = PyImport_ImportModule("threading");
-		PyObject *main = threading ? PyObject_CallMethod(threading, "main_thread", NULL) : NULL;
-		PyObject *ident = main ? PyObject_GetAttrString(main, "ident") : NULL;
-		if (ident && PyLong_Check(ident))
-			park_py_main_thread = PyLong_AsUnsignedLong(ident);
-		Py_XDECREF(ident);
-		Py_XDECREF(main);
-		Py_XDECREF(threading);
-		PyErr_Clear();
-	}
-%}
-#endif
-
-/* ---- the classes -------------------------------------------------------- */
 
 %feature("compactdefaultargs");
 
@@ -346,7 +146,7 @@ typedef struct {} Unparker;
 
 %extend Driver {
 	Driver() { return park_driver_new(); }
-	~Driver() { park_driver_free($self); }
+	~Driver() { park_driver_unref($self); }
 	park_result shutdown() { return park_driver_shutdown($self); }
 	park_bool is_shutdown() { return park_driver_is_shutdown($self) == 1; }
 }
@@ -361,50 +161,26 @@ typedef struct {} Unparker;
 			return NULL;
 		park_parker *p = park_parker_new(own);
 		int err = errno;
-		park_driver_free(own);
+		park_driver_unref(own);
 		errno = err;
 		return p;
 	}
-	~Parker() { park_parker_free($self); }
+	~Parker() { park_parker_unref($self); }
 
 	park_result park(double timeout = INFINITY) {
 		int64_t ns;
 		int err = park_binding_timeout_ns(timeout, &ns);
-		if (err)
-			return err;
-#ifdef SWIGPYTHON
-		if (ns > 0) {
-			struct timespec deadline;
-			clock_gettime(CLOCK_MONOTONIC, &deadline);
-			/* Past a century is "no deadline" for libpark too. */
-			if (ns >= 3153600000LL * 1000000000LL)
-				return park_py_park($self, NULL);
-			park_py_add_ns(&deadline, ns);
-			return park_py_park($self, &deadline);
-		}
-		return ns == 0 ? park_py_park_once($self, 0, NULL)
-			       : park_py_park($self, NULL);
-#else
-		return ns < 0 ? park_parker_park($self)
-			      : park_parker_park_timeout($self, ns);
-#endif
+		return err ? err : park_binding_park($self, ns);
 	}
 
 	park_result park_until(double deadline) {
 		struct timespec ts;
 		bool bounded;
 		int err = park_binding_deadline(deadline, &ts, &bounded);
-		if (err)
-			return err;
-#ifdef SWIGPYTHON
-		return park_py_park($self, bounded ? &ts : NULL);
-#else
-		return bounded ? park_parker_park_until($self, &ts)
-			       : park_parker_park($self);
-#endif
+		return err ? err : park_binding_park_until($self, bounded ? &ts : NULL);
 	}
 
-	Unparker *unparker() { return park_parker_get_unparker($self); }
+	Unparker *unparker() { return park_unparker_new($self); }
 	Parker *clone() { return park_parker_clone($self); }
 	park_result shutdown() {
 		return park_driver_shutdown(park_parker_get_driver($self));
@@ -420,23 +196,10 @@ typedef struct {} Unparker;
 }
 
 %extend Unparker {
-	~Unparker() { park_unparker_free($self); }
+	~Unparker() { park_unparker_unref($self); }
 	park_result unpark() { return park_unparker_unpark($self); }
-	Unparker *clone() { return park_unparker_clone($self); }
+	Unparker *clone() { return park_unparker_ref($self); }
 }
-
-#ifdef SWIGPYTHON
-%inline %{
-/* Returns and clears the slice counts of the main thread's last parks. */
-static PyObject *take_hidden_slices(void)
-{
-	PyObject *t = Py_BuildValue("(kk)", park_py_hidden_slices[0],
-				    park_py_hidden_slices[1]);
-	park_py_hidden_slices[0] = park_py_hidden_slices[1] = 0;
-	return t;
-}
-%}
-#endif
 
 %rename(version_string) park_version_string;
 const char *park_version_string(void);

@@ -8,22 +8,22 @@
  * century, and it keeps every sum below far from overflowing time_t. */
 #define FAR_FUTURE_SEC (100LL * 365 * 24 * 3600)
 
-static void park_clock_now(struct timespec *now)
+static void park__clock_now(struct timespec *now)
 {
 	clock_gettime(CLOCK_MONOTONIC, now);
 }
 
-bool park_clock_valid(const struct timespec *ts)
+bool park__clock_valid(const struct timespec *ts)
 {
 	return ts->tv_nsec >= 0 && ts->tv_nsec < NSEC_PER_SEC;
 }
 
-bool park_clock_deadline(int64_t timeout_ns, struct timespec *deadline)
+bool park__clock_deadline(int64_t timeout_ns, struct timespec *deadline)
 {
 	int64_t sec = timeout_ns / NSEC_PER_SEC;
 	if (sec > FAR_FUTURE_SEC)
 		return false;
-	park_clock_now(deadline);
+	park__clock_now(deadline);
 	deadline->tv_sec += sec;
 	deadline->tv_nsec += timeout_ns % NSEC_PER_SEC;
 	if (deadline->tv_nsec >= NSEC_PER_SEC) {
@@ -33,10 +33,10 @@ bool park_clock_deadline(int64_t timeout_ns, struct timespec *deadline)
 	return true;
 }
 
-int64_t park_clock_remaining_ns(const struct timespec *deadline)
+int64_t park__clock_remaining_ns(const struct timespec *deadline)
 {
 	struct timespec now;
-	park_clock_now(&now);
+	park__clock_now(&now);
 	int64_t sec = (int64_t)deadline->tv_sec - (int64_t)now.tv_sec;
 	if (sec < 0)
 		return 0;

@@ -64,16 +64,16 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 
 static int wake_channel_open(park_driver *d)
 {
-	if (park_fault_hit(PARK_FAULT_WAKE_CHANNEL))
-		return -EMFILE;
 #ifdef HAVE_SYS_EVENTFD_H
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	int fd = PARK_FAULT_OR(PARK_FAULT_WAKE_CHANNEL, (errno = EMFILE, -1),
+			       eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
 	if (fd < 0)
 		return -errno;
 	d->wake_read_fd = d->wake_write_fd = fd;
 #else
 	int fds[2];
-	if (pipe(fds) < 0)
+	if (PARK_FAULT_OR(PARK_FAULT_WAKE_CHANNEL, (errno = EMFILE, -1),
+			  pipe(fds)) < 0)
 		return -errno;
 	for (int i = 0; i < 2; i++) {
 		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
@@ -93,29 +93,12 @@ static void wake_channel_close(park_driver *d)
 		close(d->wake_write_fd);
 }
 
-static struct event_base *base_new(void)
+/* event_add fails only when the backend cannot take the event. */
+static int add_event(struct event *ev, const struct timeval *tv)
 {
-	if (park_fault_hit(PARK_FAULT_EVENT_BASE))
-		return NULL;
-	/* Not EVENT_BASE_FLAG_PRECISE_TIMER: on epoll it costs a
-	 * timerfd_settime on every loop iteration, timed or not. The parker
-	 * sleeps out a timer that fired early by the coarse clock instead. */
-	return event_base_new();
-}
-
-static struct event *event_new_checked(park_driver *d, evutil_socket_t fd,
-				       short what, event_callback_fn cb)
-{
-	if (park_fault_hit(PARK_FAULT_EVENT_NEW))
-		return NULL;
-	return event_new(d->base, fd, what, cb, d);
-}
-
-static int event_add_checked(struct event *ev, const struct timeval *tv)
-{
-	if (park_fault_hit(PARK_FAULT_EVENT_ADD) || event_add(ev, tv) < 0)
-		return -ENOMEM;
-	return 0;
+	return PARK_FAULT_OR(PARK_FAULT_EVENT_ADD, -1, event_add(ev, tv)) < 0
+		   ? -ENOMEM
+		   : 0;
 }
 
 static void driver_destroy(park_driver *d)
@@ -132,8 +115,8 @@ static void driver_destroy(park_driver *d)
 
 static park_driver *driver_new(struct event_base *adopted)
 {
-	park_driver *d = park_fault_hit(PARK_FAULT_ALLOC) ? NULL
-							  : calloc(1, sizeof *d);
+	park_driver *d =
+	    PARK_FAULT_OR(PARK_FAULT_ALLOC, NULL, calloc(1, sizeof *d));
 	if (!d) {
 		errno = ENOMEM;
 		return NULL;
@@ -145,7 +128,12 @@ static park_driver *driver_new(struct event_base *adopted)
 		goto fail;
 
 	d->owns_base = adopted == NULL;
-	d->base = adopted ? adopted : base_new();
+	/* Not EVENT_BASE_FLAG_PRECISE_TIMER: on epoll it costs a
+	 * timerfd_settime on every loop iteration, timed or not. The parker
+	 * sleeps out a timer that fired early by the coarse clock instead. */
+	d->base = adopted ? adopted
+			  : PARK_FAULT_OR(PARK_FAULT_EVENT_BASE, NULL,
+					  event_base_new());
 	err = -ENOMEM;
 	if (!d->base)
 		goto fail;
@@ -154,12 +142,14 @@ static park_driver *driver_new(struct event_base *adopted)
 	if (event_base_get_features(d->base) & EV_FEATURE_ET)
 		wake_flags |= EV_ET;
 	d->wake_needs_drain = !(wake_flags & EV_ET);
-	d->wake_event = event_new_checked(d, d->wake_read_fd, wake_flags,
-					  wake_channel_drain);
-	d->timer_event = event_new_checked(d, -1, 0, timer_fired);
+	d->wake_event = PARK_FAULT_OR(PARK_FAULT_EVENT_NEW, NULL,
+				      event_new(d->base, d->wake_read_fd,
+						wake_flags, wake_channel_drain, d));
+	d->timer_event = PARK_FAULT_OR(PARK_FAULT_EVENT_NEW, NULL,
+				       event_new(d->base, -1, 0, timer_fired, d));
 	if (!d->wake_event || !d->timer_event)
 		goto fail;
-	err = event_add_checked(d->wake_event, NULL);
+	err = add_event(d->wake_event, NULL);
 	if (err < 0)
 		goto fail;
 	return d;
@@ -194,11 +184,15 @@ struct event_base *park_driver_get_base(const park_driver *d)
 
 park_driver *park_driver_ref(park_driver *d)
 {
+	if (!d) {
+		errno = EINVAL;
+		return NULL;
+	}
 	atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
 	return d;
 }
 
-void park_driver_free(park_driver *d)
+void park_driver_unref(park_driver *d)
 {
 	if (!d)
 		return;
@@ -206,15 +200,14 @@ void park_driver_free(park_driver *d)
 		driver_destroy(d);
 }
 
-int park_driver_wake(park_driver *d)
+int park__driver_wake(park_driver *d)
 {
-	if (park_fault_hit(PARK_FAULT_WAKE_WRITE))
-		return -EIO;
 	uint64_t one = 1;
 	/* An eventfd takes 8 bytes, a pipe takes the first one. */
 	size_t len = d->wake_read_fd == d->wake_write_fd ? sizeof one : 1;
 	for (;;) {
-		if (write(d->wake_write_fd, &one, len) >= 0)
+		if (PARK_FAULT_OR(PARK_FAULT_WAKE_WRITE, (errno = EIO, -1),
+				  write(d->wake_write_fd, &one, len)) >= 0)
 			return 0;
 		/* Full means already readable: the loop will return anyway. */
 		if (errno == EAGAIN)
@@ -232,7 +225,7 @@ int park_driver_shutdown(park_driver *d)
 		return 0;
 	/* A parker that takes the lock after this store sees the flag; one
 	 * that took it before will see this write in its loop. */
-	return park_driver_wake(d);
+	return park__driver_wake(d);
 }
 
 int park_driver_is_shutdown(const park_driver *d)
@@ -242,7 +235,7 @@ int park_driver_is_shutdown(const park_driver *d)
 	return atomic_load(&d->shut_down);
 }
 
-enum park_driver_lock park_driver_try_lock(park_driver *d)
+enum park_driver_lock park__driver_try_lock(park_driver *d)
 {
 	if (atomic_load(&d->shut_down))
 		return PARK_DRIVER_STOPPED;
@@ -252,28 +245,28 @@ enum park_driver_lock park_driver_try_lock(park_driver *d)
 		return PARK_DRIVER_BUSY;
 	/* Checked again under the lock: see park_driver_shutdown(). */
 	if (atomic_load(&d->shut_down)) {
-		park_driver_unlock(d);
+		park__driver_unlock(d);
 		return PARK_DRIVER_STOPPED;
 	}
 	return PARK_DRIVER_ACQUIRED;
 }
 
-void park_driver_unlock(park_driver *d)
+void park__driver_unlock(park_driver *d)
 {
 	atomic_store(&d->locked, false);
 }
 
-bool park_driver_running_here(const park_driver *d)
+bool park__driver_running_here(const park_driver *d)
 {
 	return running_driver == d;
 }
 
-int park_driver_arm(park_driver *d, const struct timespec *deadline)
+int park__driver_arm(park_driver *d, const struct timespec *deadline)
 {
 	d->timer_fired = false;
 	if (!deadline)
 		return 0;
-	int64_t ns = park_clock_remaining_ns(deadline);
+	int64_t ns = park__clock_remaining_ns(deadline);
 	if (ns == 0)
 		return PARK_TIMED_OUT;
 	/* Round up: waking a microsecond early would report a timeout that
@@ -283,7 +276,7 @@ int park_driver_arm(park_driver *d, const struct timespec *deadline)
 		.tv_sec = (time_t)(us / 1000000),
 		.tv_usec = (suseconds_t)(us % 1000000),
 	};
-	return event_add_checked(d->timer_event, &tv);
+	return add_event(d->timer_event, &tv);
 }
 
 static int run_loop(park_driver *d, int flags)
@@ -294,16 +287,16 @@ static int run_loop(park_driver *d, int flags)
 	return rc < 0 ? -EIO : 0;
 }
 
-void park_driver_disarm(park_driver *d)
+void park__driver_disarm(park_driver *d)
 {
 	if (!d->timer_fired)
 		event_del(d->timer_event);
 }
 
-int park_driver_run_once(park_driver *d)
+int park__driver_run_once(park_driver *d)
 {
 	int rc = run_loop(d, EVLOOP_ONCE);
-	park_driver_disarm(d);
+	park__driver_disarm(d);
 	if (rc < 0)
 		return rc;
 	if (atomic_load(&d->shut_down))
@@ -311,7 +304,7 @@ int park_driver_run_once(park_driver *d)
 	return d->timer_fired ? PARK_TIMED_OUT : PARK_EVENTS;
 }
 
-int park_driver_poll(park_driver *d)
+int park__driver_poll(park_driver *d)
 {
 	return run_loop(d, EVLOOP_NONBLOCK);
 }

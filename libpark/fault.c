@@ -17,7 +17,7 @@ static void reset_passes(void)
 		passes[i] = 0;
 }
 
-bool park_fault_hit(enum park_fault_point point)
+bool park__fault_hit(enum park_fault_point point)
 {
 	passes[point]++;
 	if ((int)point != armed_point)
@@ -30,20 +30,20 @@ bool park_fault_hit(enum park_fault_point point)
 	return atomic_compare_exchange_strong(&armed_point, &expected, -1);
 }
 
-void park_fault_arm(enum park_fault_point point, unsigned skip)
+void park__fault_arm(enum park_fault_point point, unsigned skip)
 {
 	reset_passes();
 	armed_point = (int)point;
 	armed_skip = skip;
 }
 
-void park_fault_disarm(void)
+void park__fault_disarm(void)
 {
 	reset_passes();
 	armed_point = -1;
 }
 
-unsigned park_fault_passes(enum park_fault_point point)
+unsigned park__fault_passes(enum park_fault_point point)
 {
 	return passes[point];
 }

@@ -1,8 +1,13 @@
-/* Internal declarations shared by the files of libpark; never installed. */
+/*
+ * Internal declarations shared by the files of libpark; never installed.
+ * Everything here is named park__ (two underscores), so a call site shows
+ * whether it crosses the public API. Grouped by the file that defines it.
+ */
 #ifndef PARK_INTERNAL_H
 #define PARK_INTERNAL_H
 
-#include "park.h"
+#include "fault.h"
+#include "libpark.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -17,7 +22,7 @@
 #endif
 
 /* The parker's state word. The values are the protocol: keep them dense so
- * that park_state_corrupt() can name any other value as a bug. */
+ * that park__state_corrupt() can name any other value as a bug. */
 enum {
 	PARK_STATE_EMPTY = 0,
 	PARK_STATE_PARKED_CONDVAR = 1,
@@ -36,7 +41,7 @@ struct park_parker {
 	_Atomic uint32_t state;
 	/* Set while a thread is in the slow path; a second one gets -EBUSY. */
 	_Atomic uint32_t busy;
-	/* One for the parker handle, one per unparker handle. */
+	/* One per parker and unparker reference. */
 	_Atomic uint32_t refs;
 	park_driver *driver;
 	/* Written only by the parking thread, read by anyone: relaxed. */
@@ -51,57 +56,61 @@ struct park_parker {
 #endif
 } __attribute__((aligned(PARK_CACHE_LINE)));
 
-/* Aborts: a state word no code path can write means memory corruption. */
-__attribute__((noreturn, cold)) void park_state_corrupt(const char *where,
-							 uint32_t state);
+/* --- parker.c: the state machine ------------------------------------------ */
 
-/* Sleeper: the per-parker way to sleep when another thread has the driver. */
-int park_sleeper_init(struct park_parker *p);
-void park_sleeper_destroy(struct park_parker *p);
-/* EMPTY -> PARKED_CONDVAR, sleep until NOTIFIED or the deadline (NULL:
- * none), back to EMPTY. Returns PARK_TOKEN or PARK_TIMED_OUT. */
-int park_sleeper_park(struct park_parker *p, const struct timespec *deadline);
-/* Called by unpark after its swap read PARKED_CONDVAR. */
-void park_sleeper_wake(struct park_parker *p);
+/* Aborts: a state word no code path can write means memory corruption. */
+__attribute__((noreturn, cold)) void park__state_corrupt(const char *where,
+							  uint32_t state);
 /* The state steps every sleeper shares. enter: EMPTY -> PARKED_CONDVAR,
  * 0 when parked or PARK_TOKEN when an unpark raced in. settle: after a wait
  * returned, PARK_TOKEN or PARK_TIMED_OUT when the park is over (the word is
  * EMPTY again), 0 to wait again. */
-int park_sleeper_enter(struct park_parker *p);
-int park_sleeper_settle(struct park_parker *p, bool timed_out);
+int park__sleeper_enter(struct park_parker *p);
+int park__sleeper_settle(struct park_parker *p, bool timed_out);
 
-/* Driver internals used by the parker. */
+/* --- sleeper-futex.c or sleeper-condvar.c: one per build ------------------ */
+
+/* What this build's sleeper is called ("futex", "condvar"), for reports. */
+extern const char park__sleeper_name[];
+int park__sleeper_init(struct park_parker *p);
+void park__sleeper_destroy(struct park_parker *p);
+/* EMPTY -> PARKED_CONDVAR, sleep until NOTIFIED or the deadline (NULL:
+ * none), back to EMPTY. Returns PARK_TOKEN or PARK_TIMED_OUT. */
+int park__sleeper_park(struct park_parker *p, const struct timespec *deadline);
+/* Called by unpark after its swap read PARKED_CONDVAR. */
+void park__sleeper_wake(struct park_parker *p);
+
+/* --- driver.c: the shared loop -------------------------------------------- */
+
 enum park_driver_lock {
 	PARK_DRIVER_ACQUIRED,
 	PARK_DRIVER_BUSY,
 	PARK_DRIVER_STOPPED
 };
-enum park_driver_lock park_driver_try_lock(park_driver *d);
-void park_driver_unlock(park_driver *d);
+enum park_driver_lock park__driver_try_lock(park_driver *d);
+void park__driver_unlock(park_driver *d);
 /* True when the calling thread is inside d's loop (a callback). */
-bool park_driver_running_here(const park_driver *d);
+bool park__driver_running_here(const park_driver *d);
 /* With the lock held: arm the timer for deadline (NULL: none). Returns 0,
  * PARK_TIMED_OUT if it has passed already, or -errno. */
-int park_driver_arm(park_driver *d, const struct timespec *deadline);
-/* With the lock held: cancel what park_driver_arm() armed. */
-void park_driver_disarm(park_driver *d);
+int park__driver_arm(park_driver *d, const struct timespec *deadline);
+/* With the lock held: cancel what park__driver_arm() armed. */
+void park__driver_disarm(park_driver *d);
 /* With the lock held and the timer armed: one blocking loop iteration.
  * Returns PARK_TIMED_OUT, PARK_EVENTS, PARK_SHUTDOWN or -errno. */
-int park_driver_run_once(park_driver *d);
+int park__driver_run_once(park_driver *d);
 /* With the lock held: one non-blocking loop iteration. 0 or -errno. */
-int park_driver_poll(park_driver *d);
+int park__driver_poll(park_driver *d);
 /* Make the loop return; safe from any thread, touches only the channel. */
-int park_driver_wake(park_driver *d);
-park_driver *park_driver_ref(park_driver *d);
+int park__driver_wake(park_driver *d);
 
-/* Monotonic time helpers. */
+/* --- clock.c: CLOCK_MONOTONIC arithmetic ---------------------------------- */
+
 /* now + timeout_ns, saturating; false when the sum is beyond any sleep
  * worth arming (treat as no deadline). */
-bool park_clock_deadline(int64_t timeout_ns, struct timespec *deadline);
-bool park_clock_valid(const struct timespec *ts);
+bool park__clock_deadline(int64_t timeout_ns, struct timespec *deadline);
+bool park__clock_valid(const struct timespec *ts);
 /* deadline - now in nanoseconds, 0 when passed. */
-int64_t park_clock_remaining_ns(const struct timespec *deadline);
-
-#include "fault.h"
+int64_t park__clock_remaining_ns(const struct timespec *deadline);
 
 #endif /* PARK_INTERNAL_H */

@@ -2,9 +2,9 @@
  * The parker's state machine: EMPTY, PARKED_CONDVAR, PARKED_DRIVER,
  * NOTIFIED. Every transition of the state word is in this file, except the
  * sleeper's own wait (sleeper-*.c), which calls back into the two helpers
- * park_sleeper_enter() and park_sleeper_settle() below.
+ * park__sleeper_enter() and park__sleeper_settle() below.
  *
- * All state operations are sequentially consistent, as in the seed; see
+ * All state operations are sequentially consistent, as in tokio's Parker; see
  * docs/design.md for why no wakeup is lost.
  */
 #include "config.h"
@@ -23,7 +23,7 @@ static const char *state_name(uint32_t state)
 	return state < 4 ? names[state] : "not a state";
 }
 
-void park_state_corrupt(const char *where, uint32_t state)
+void park__state_corrupt(const char *where, uint32_t state)
 {
 	fprintf(stderr,
 		"libpark: %s found the parker in state %u (%s), which no "
@@ -40,18 +40,18 @@ static int take_racing_token(struct park_parker *p, uint32_t seen,
 			     const char *where)
 {
 	if (seen != PARK_STATE_NOTIFIED)
-		park_state_corrupt(where, seen);
+		park__state_corrupt(where, seen);
 	uint32_t old = atomic_exchange(&p->state, PARK_STATE_EMPTY);
 	if (old == PARK_STATE_NOTIFIED)
 		return PARK_TOKEN;
 	/* EMPTY: a thread parking on this parker without owning it took the
 	 * token between our two reads; there is nothing left to take. */
 	if (old != PARK_STATE_EMPTY)
-		park_state_corrupt(where, old);
+		park__state_corrupt(where, old);
 	return 0;
 }
 
-int park_sleeper_enter(struct park_parker *p)
+int park__sleeper_enter(struct park_parker *p)
 {
 	for (;;) {
 		uint32_t seen = PARK_STATE_EMPTY;
@@ -63,7 +63,7 @@ int park_sleeper_enter(struct park_parker *p)
 	}
 }
 
-int park_sleeper_settle(struct park_parker *p, bool timed_out)
+int park__sleeper_settle(struct park_parker *p, bool timed_out)
 {
 	uint32_t seen = PARK_STATE_NOTIFIED;
 	if (atomic_compare_exchange_strong(&p->state, &seen, PARK_STATE_EMPTY))
@@ -78,7 +78,7 @@ int park_sleeper_settle(struct park_parker *p, bool timed_out)
 		return 0;
 	}
 	if (seen != PARK_STATE_PARKED_CONDVAR)
-		park_state_corrupt("sleeper wake-up", seen);
+		park__state_corrupt("sleeper wake-up", seen);
 	if (timed_out && atomic_compare_exchange_strong(&p->state, &seen,
 							PARK_STATE_EMPTY))
 		return PARK_TIMED_OUT;
@@ -130,23 +130,23 @@ static int park_in_driver(struct park_parker *p, park_driver *d,
 {
 	/* Arm before publishing PARKED_DRIVER so a failure leaves the state
 	 * untouched. */
-	int r = park_driver_arm(d, deadline);
+	int r = park__driver_arm(d, deadline);
 	if (r != 0) {
-		park_driver_unlock(d);
+		park__driver_unlock(d);
 		return r;
 	}
 	uint32_t seen = PARK_STATE_EMPTY;
 	if (!atomic_compare_exchange_strong(&p->state, &seen,
 					    PARK_STATE_PARKED_DRIVER)) {
-		park_driver_disarm(d);
-		park_driver_unlock(d);
+		park__driver_disarm(d);
+		park__driver_unlock(d);
 		/* Nothing to take means a misusing park stole it: return
 		 * as a driver park without a token may. */
 		r = take_racing_token(p, seen, "driver park");
 		return r != 0 ? r : PARK_EVENTS;
 	}
 	for (;;) {
-		r = park_driver_run_once(d);
+		r = park__driver_run_once(d);
 		/* libevent's clock may be coarse (and an adopted base's is
 		 * whatever the application chose): a timer can fire before
 		 * CLOCK_MONOTONIC reaches the deadline. Sleep out the rest,
@@ -154,16 +154,16 @@ static int park_in_driver(struct park_parker *p, park_driver *d,
 		if (r != PARK_TIMED_OUT || !deadline ||
 		    atomic_load(&p->state) != PARK_STATE_PARKED_DRIVER)
 			break;
-		r = park_driver_arm(d, deadline);
+		r = park__driver_arm(d, deadline);
 		if (r != 0)
 			break;
 	}
 	uint32_t old = atomic_exchange(&p->state, PARK_STATE_EMPTY);
-	park_driver_unlock(d);
+	park__driver_unlock(d);
 	if (old == PARK_STATE_NOTIFIED)
 		return PARK_TOKEN | PARK_DRIVER;
 	if (old != PARK_STATE_PARKED_DRIVER && old != PARK_STATE_EMPTY)
-		park_state_corrupt("driver wake-up", old);
+		park__state_corrupt("driver wake-up", old);
 	return r < 0 ? r : r | PARK_DRIVER;
 }
 
@@ -172,7 +172,7 @@ static int park_in_driver(struct park_parker *p, park_driver *d,
  * success the caller owns the parker until it clears busy. */
 static int claim(struct park_parker *p)
 {
-	if (park_driver_running_here(p->driver))
+	if (park__driver_running_here(p->driver))
 		return -EDEADLK;
 	if (atomic_exchange(&p->busy, 1))
 		return -EBUSY;
@@ -187,28 +187,28 @@ static int park_slow(struct park_parker *p, const struct timespec *deadline)
 	if (r < 0)
 		return r;
 	bool on_sleeper = false;
-	if (park_driver_try_lock(d) == PARK_DRIVER_ACQUIRED) {
+	if (park__driver_try_lock(d) == PARK_DRIVER_ACQUIRED) {
 		r = park_in_driver(p, d, deadline);
 	} else {
 		on_sleeper = true;
-		r = park_sleeper_park(p, deadline);
+		r = park__sleeper_park(p, deadline);
 	}
 	atomic_store(&p->busy, 0);
 	return count_result(p, r, on_sleeper);
 }
 
-/* The seed's zero timeout: poll the driver if free; the state is never
- * touched, so a pending token stays pending. */
+/* A zero timeout, as tokio's Parker has it: poll the driver if free; the
+ * state is never touched, so a pending token stays pending. */
 static int park_poll(struct park_parker *p)
 {
 	park_driver *d = p->driver;
 	int r = claim(p);
 	if (r < 0)
 		return r;
-	switch (park_driver_try_lock(d)) {
+	switch (park__driver_try_lock(d)) {
 	case PARK_DRIVER_ACQUIRED:
-		r = park_driver_poll(d);
-		park_driver_unlock(d);
+		r = park__driver_poll(d);
+		park__driver_unlock(d);
 		if (r == 0)
 			r = PARK_TIMED_OUT | PARK_DRIVER;
 		break;
@@ -252,18 +252,18 @@ int park_parker_park_timeout(park_parker *p, int64_t timeout_ns)
 	if (r != 0)
 		return r;
 	struct timespec deadline;
-	bool bounded = park_clock_deadline(timeout_ns, &deadline);
+	bool bounded = park__clock_deadline(timeout_ns, &deadline);
 	return park_slow(p, bounded ? &deadline : NULL);
 }
 
 int park_parker_park_until(park_parker *p, const struct timespec *deadline)
 {
-	if (!p || !deadline || !park_clock_valid(deadline))
+	if (!p || !deadline || !park__clock_valid(deadline))
 		return -EINVAL;
 	int r = park_fast(p);
 	if (r != 0)
 		return r;
-	int64_t remaining = park_clock_remaining_ns(deadline);
+	int64_t remaining = park__clock_remaining_ns(deadline);
 	if (remaining == 0)
 		return count_result(p, PARK_TIMED_OUT, false);
 	return park_slow(p, remaining == INT64_MAX ? NULL : deadline);
@@ -280,20 +280,19 @@ int park_unparker_unpark(const park_unparker *u)
 	case PARK_STATE_NOTIFIED:
 		return 0;
 	case PARK_STATE_PARKED_CONDVAR:
-		park_sleeper_wake(p);
+		park__sleeper_wake(p);
 		return 0;
 	case PARK_STATE_PARKED_DRIVER:
-		return park_driver_wake(p->driver);
+		return park__driver_wake(p->driver);
 	default:
-		park_state_corrupt("unpark", old);
+		park__state_corrupt("unpark", old);
 	}
 }
 
 static park_parker *parker_new(park_driver *d)
 {
-	park_parker *p = NULL;
-	if (!park_fault_hit(PARK_FAULT_ALLOC))
-		p = aligned_alloc(PARK_CACHE_LINE, sizeof *p);
+	park_parker *p = PARK_FAULT_OR(PARK_FAULT_ALLOC, NULL,
+				       aligned_alloc(PARK_CACHE_LINE, sizeof *p));
 	if (!p) {
 		errno = ENOMEM;
 		return NULL;
@@ -301,7 +300,7 @@ static park_parker *parker_new(park_driver *d)
 	memset(p, 0, sizeof *p);
 	atomic_init(&p->state, PARK_STATE_EMPTY);
 	atomic_init(&p->refs, 1);
-	int err = park_sleeper_init(p);
+	int err = park__sleeper_init(p);
 	if (err < 0) {
 		free(p);
 		errno = -err;
@@ -338,37 +337,49 @@ park_driver *park_parker_get_driver(const park_parker *p)
 	return p->driver;
 }
 
-static void parker_unref(struct park_parker *p)
-{
-	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
-		return;
-	park_sleeper_destroy(p);
-	park_driver_free(p->driver);
-	free(p);
-}
-
-void park_parker_free(park_parker *p)
-{
-	if (p)
-		parker_unref(p);
-}
-
-park_unparker *park_parker_get_unparker(park_parker *p)
+static struct park_parker *parker_ref(struct park_parker *p)
 {
 	if (!p) {
 		errno = EINVAL;
 		return NULL;
 	}
 	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
-	return (park_unparker *)p;
+	return p;
 }
 
-park_unparker *park_unparker_clone(park_unparker *u)
+static void parker_unref(struct park_parker *p)
 {
-	return park_parker_get_unparker((park_parker *)u);
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	park__sleeper_destroy(p);
+	park_driver_unref(p->driver);
+	free(p);
 }
 
-void park_unparker_free(park_unparker *u)
+void park_parker_unref(park_parker *p)
+{
+	if (p)
+		parker_unref(p);
+}
+
+park_parker *park_parker_ref(park_parker *p)
+{
+	return parker_ref(p);
+}
+
+/* An unparker is a reference to its parker's allocation: it keeps the
+ * state word alive, and through the parker the driver it wakes. */
+park_unparker *park_unparker_new(park_parker *p)
+{
+	return (park_unparker *)parker_ref(p);
+}
+
+park_unparker *park_unparker_ref(park_unparker *u)
+{
+	return (park_unparker *)parker_ref((struct park_parker *)u);
+}
+
+void park_unparker_unref(park_unparker *u)
 {
 	if (u)
 		parker_unref((struct park_parker *)u);

@@ -10,12 +10,13 @@
 
 #include <errno.h>
 
-int park_sleeper_init(struct park_parker *p)
+const char park__sleeper_name[] = "condvar";
+
+int park__sleeper_init(struct park_parker *p)
 {
-	if (park_fault_hit(PARK_FAULT_SLEEPER_INIT))
-		return -ENOMEM;
 	pthread_condattr_t attr;
-	int err = pthread_condattr_init(&attr);
+	int err = PARK_FAULT_OR(PARK_FAULT_SLEEPER_INIT, ENOMEM,
+				pthread_condattr_init(&attr));
 	if (err)
 		return -err;
 	err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -32,27 +33,27 @@ int park_sleeper_init(struct park_parker *p)
 	return 0;
 }
 
-void park_sleeper_destroy(struct park_parker *p)
+void park__sleeper_destroy(struct park_parker *p)
 {
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->mutex);
 }
 
-int park_sleeper_park(struct park_parker *p, const struct timespec *deadline)
+int park__sleeper_park(struct park_parker *p, const struct timespec *deadline)
 {
 	pthread_mutex_lock(&p->mutex);
-	int r = park_sleeper_enter(p);
+	int r = park__sleeper_enter(p);
 	while (r == 0) {
 		int err = deadline ? pthread_cond_timedwait(&p->cond, &p->mutex,
 							    deadline)
 				   : pthread_cond_wait(&p->cond, &p->mutex);
-		r = park_sleeper_settle(p, err == ETIMEDOUT);
+		r = park__sleeper_settle(p, err == ETIMEDOUT);
 	}
 	pthread_mutex_unlock(&p->mutex);
 	return r;
 }
 
-void park_sleeper_wake(struct park_parker *p)
+void park__sleeper_wake(struct park_parker *p)
 {
 	pthread_mutex_lock(&p->mutex);
 	pthread_mutex_unlock(&p->mutex);

@@ -13,13 +13,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-int park_sleeper_init(struct park_parker *p)
+const char park__sleeper_name[] = "futex";
+
+/* Nothing to set up: the state word is the futex. The fault point stands
+ * for the setup other sleepers have, so the callers' failure path is
+ * tested on this build too. */
+int park__sleeper_init(struct park_parker *p)
 {
 	(void)p;
-	return park_fault_hit(PARK_FAULT_SLEEPER_INIT) ? -ENOMEM : 0;
+	return PARK_FAULT_OR(PARK_FAULT_SLEEPER_INIT, -ENOMEM, 0);
 }
 
-void park_sleeper_destroy(struct park_parker *p)
+void park__sleeper_destroy(struct park_parker *p)
 {
 	(void)p;
 }
@@ -35,15 +40,15 @@ static bool futex_wait(struct park_parker *p, const struct timespec *deadline)
 	return rc < 0 && errno == ETIMEDOUT;
 }
 
-int park_sleeper_park(struct park_parker *p, const struct timespec *deadline)
+int park__sleeper_park(struct park_parker *p, const struct timespec *deadline)
 {
-	int r = park_sleeper_enter(p);
+	int r = park__sleeper_enter(p);
 	while (r == 0)
-		r = park_sleeper_settle(p, futex_wait(p, deadline));
+		r = park__sleeper_settle(p, futex_wait(p, deadline));
 	return r;
 }
 
-void park_sleeper_wake(struct park_parker *p)
+void park__sleeper_wake(struct park_parker *p)
 {
 	syscall(SYS_futex, &p->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }

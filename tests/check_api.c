@@ -28,15 +28,15 @@ static void setup(void)
 	ck_assert_ptr_nonnull(driver);
 	parker = park_parker_new(driver);
 	ck_assert_ptr_nonnull(parker);
-	unparker = park_parker_get_unparker(parker);
+	unparker = park_unparker_new(parker);
 	ck_assert_ptr_nonnull(unparker);
 }
 
 static void teardown(void)
 {
-	park_unparker_free(unparker);
-	park_parker_free(parker);
-	park_driver_free(driver);
+	park_unparker_unref(unparker);
+	park_parker_unref(parker);
+	park_driver_unref(driver);
 }
 
 static struct park_stats stats_of(const park_parker *p)
@@ -78,10 +78,10 @@ START_TEST(test_null_handles_are_rejected)
 	ck_assert_ptr_null(park_parker_clone(NULL));
 	ck_assert_int_eq(errno, EINVAL);
 	errno = 0;
-	ck_assert_ptr_null(park_parker_get_unparker(NULL));
+	ck_assert_ptr_null(park_unparker_new(NULL));
 	ck_assert_int_eq(errno, EINVAL);
 	errno = 0;
-	ck_assert_ptr_null(park_unparker_clone(NULL));
+	ck_assert_ptr_null(park_unparker_ref(NULL));
 	ck_assert_int_eq(errno, EINVAL);
 	errno = 0;
 	ck_assert_ptr_null(park_parker_get_driver(NULL));
@@ -93,9 +93,9 @@ START_TEST(test_null_handles_are_rejected)
 	ck_assert_ptr_null(park_driver_new_with_base(NULL));
 	ck_assert_int_eq(errno, EINVAL);
 
-	park_parker_free(NULL);
-	park_unparker_free(NULL);
-	park_driver_free(NULL);
+	park_parker_unref(NULL);
+	park_unparker_unref(NULL);
+	park_driver_unref(NULL);
 	/* Nothing above touched the good parker: it still works. */
 	ck_assert_int_eq(park_unparker_unpark(unparker), 0);
 	ck_assert_int_eq(park_parker_park(parker), PARK_TOKEN);
@@ -143,8 +143,7 @@ END_TEST
 START_TEST(test_unpark_wakes_parker_in_driver)
 {
 	struct park_thread t;
-	park_thread_start(&t, parker, -1);
-	ck_assert(wait_in_driver(park_thread_tid(&t)));
+	park_thread_start_in_driver(&t, parker, -1);
 	ck_assert_int_eq(park_unparker_unpark(unparker), 0);
 	ck_assert_int_eq(park_thread_join(&t), PARK_TOKEN | PARK_DRIVER);
 	struct park_stats s = stats_of(parker);
@@ -159,12 +158,10 @@ END_TEST
 START_TEST(test_second_parker_sleeps_on_sleeper)
 {
 	park_parker *other = park_parker_clone(parker);
-	park_unparker *other_u = park_parker_get_unparker(other);
+	park_unparker *other_u = park_unparker_new(other);
 	struct park_thread in_driver, on_sleeper;
-	park_thread_start(&in_driver, parker, -1);
-	ck_assert(wait_in_driver(park_thread_tid(&in_driver)));
-	park_thread_start(&on_sleeper, other, -1);
-	ck_assert(wait_on_sleeper(park_thread_tid(&on_sleeper), other));
+	park_thread_start_in_driver(&in_driver, parker, -1);
+	park_thread_start_on_sleeper(&on_sleeper, other, -1);
 
 	ck_assert_int_eq(park_unparker_unpark(other_u), 0);
 	ck_assert_int_eq(park_thread_join(&on_sleeper), PARK_TOKEN);
@@ -174,8 +171,8 @@ START_TEST(test_second_parker_sleeps_on_sleeper)
 	ck_assert_uint_eq(stats_of(other).parks_sleeper, 1);
 	ck_assert_uint_eq(stats_of(other).parks_driver, 0);
 	ck_assert_uint_eq(stats_of(parker).parks_driver, 1);
-	park_unparker_free(other_u);
-	park_parker_free(other);
+	park_unparker_unref(other_u);
+	park_parker_unref(other);
 }
 END_TEST
 
@@ -195,8 +192,7 @@ START_TEST(test_timeout_on_sleeper)
 {
 	park_parker *other = park_parker_clone(parker);
 	struct park_thread holder;
-	park_thread_start(&holder, parker, -1);
-	ck_assert(wait_in_driver(park_thread_tid(&holder)));
+	park_thread_start_in_driver(&holder, parker, -1);
 
 	int64_t start = now_ns();
 	ck_assert_int_eq(park_parker_park_timeout(other, 50 * MS),
@@ -209,7 +205,7 @@ START_TEST(test_timeout_on_sleeper)
 
 	park_unparker_unpark(unparker);
 	park_thread_join(&holder);
-	park_parker_free(other);
+	park_parker_unref(other);
 }
 END_TEST
 
@@ -230,8 +226,7 @@ START_TEST(test_deadline_in_driver_and_on_sleeper)
 	ck_assert_int_ge(now_ns(), deadline_ns);
 
 	struct park_thread holder;
-	park_thread_start(&holder, parker, -1);
-	ck_assert(wait_in_driver(park_thread_tid(&holder)));
+	park_thread_start_in_driver(&holder, parker, -1);
 	deadline.tv_sec += 1;
 	deadline_ns += 1000 * MS;
 	ck_assert_int_eq(park_parker_park_until(other, &deadline),
@@ -239,7 +234,7 @@ START_TEST(test_deadline_in_driver_and_on_sleeper)
 	ck_assert_int_ge(now_ns(), deadline_ns);
 	park_unparker_unpark(unparker);
 	park_thread_join(&holder);
-	park_parker_free(other);
+	park_parker_unref(other);
 }
 END_TEST
 
@@ -260,19 +255,16 @@ END_TEST
 START_TEST(test_huge_timeouts_do_not_overflow)
 {
 	struct park_thread t;
-	park_thread_start(&t, parker, INT64_MAX);
-	ck_assert(wait_in_driver(park_thread_tid(&t)));
+	park_thread_start_in_driver(&t, parker, INT64_MAX);
 	park_unparker_unpark(unparker);
 	ck_assert_int_eq(park_thread_join(&t), PARK_TOKEN | PARK_DRIVER);
 
 	/* The same on the sleeper, and as a far deadline. */
 	park_parker *other = park_parker_clone(parker);
-	park_unparker *other_u = park_parker_get_unparker(other);
-	park_thread_start(&t, parker, -1);
-	ck_assert(wait_in_driver(park_thread_tid(&t)));
+	park_unparker *other_u = park_unparker_new(other);
+	park_thread_start_in_driver(&t, parker, -1);
 	struct park_thread s;
-	park_thread_start(&s, other, INT64_MAX - 1);
-	ck_assert(wait_on_sleeper(park_thread_tid(&s), other));
+	park_thread_start_on_sleeper(&s, other, INT64_MAX - 1);
 	park_unparker_unpark(other_u);
 	ck_assert_int_eq(park_thread_join(&s), PARK_TOKEN);
 	park_unparker_unpark(unparker);
@@ -281,8 +273,8 @@ START_TEST(test_huge_timeouts_do_not_overflow)
 	struct timespec far = {INT64_MAX / 2, 999999999};
 	park_unparker_unpark(other_u);
 	ck_assert_int_eq(park_parker_park_until(other, &far), PARK_TOKEN);
-	park_unparker_free(other_u);
-	park_parker_free(other);
+	park_unparker_unref(other_u);
+	park_parker_unref(other);
 }
 END_TEST
 
@@ -313,13 +305,12 @@ START_TEST(test_zero_timeout_while_driver_busy)
 {
 	park_parker *other = park_parker_clone(parker);
 	struct park_thread holder;
-	park_thread_start(&holder, parker, -1);
-	ck_assert(wait_in_driver(park_thread_tid(&holder)));
+	park_thread_start_in_driver(&holder, parker, -1);
 	ck_assert_int_eq(park_parker_park_timeout(other, 0), PARK_TIMED_OUT);
 	ck_assert_uint_eq(stats_of(other).parks_driver, 0);
 	park_unparker_unpark(unparker);
 	ck_assert_int_eq(park_thread_join(&holder), PARK_TOKEN | PARK_DRIVER);
-	park_parker_free(other);
+	park_parker_unref(other);
 }
 END_TEST
 
@@ -366,8 +357,7 @@ START_TEST(test_socket_read_served_while_parked)
 				     EV_READ, record_fire, &f);
 	event_add(ev, NULL);
 	struct park_thread t;
-	park_thread_start(&t, parker, -1);
-	ck_assert(wait_in_driver(park_thread_tid(&t)));
+	park_thread_start_in_driver(&t, parker, -1);
 	ck_assert_int_eq(write(sv[1], "x", 1), 1);
 	ck_assert_int_eq(park_thread_join(&t), PARK_EVENTS | PARK_DRIVER);
 	ck_assert_int_eq(f.count, 1);
@@ -381,8 +371,7 @@ END_TEST
 START_TEST(test_shutdown_wakes_driver_and_later_parks_use_sleeper)
 {
 	struct park_thread t;
-	park_thread_start(&t, parker, -1);
-	ck_assert(wait_in_driver(park_thread_tid(&t)));
+	park_thread_start_in_driver(&t, parker, -1);
 	ck_assert_int_eq(park_driver_is_shutdown(driver), 0);
 	ck_assert_int_eq(park_driver_shutdown(driver), 0);
 	ck_assert_int_eq(park_thread_join(&t), PARK_SHUTDOWN | PARK_DRIVER);
@@ -393,8 +382,7 @@ START_TEST(test_shutdown_wakes_driver_and_later_parks_use_sleeper)
 	ck_assert_int_eq(park_parker_park_timeout(parker, 0), PARK_SHUTDOWN);
 	ck_assert_int_eq(park_parker_park_timeout(parker, 10 * MS),
 			 PARK_TIMED_OUT);
-	park_thread_start(&t, parker, -1);
-	ck_assert(wait_on_sleeper(park_thread_tid(&t), parker));
+	park_thread_start_on_sleeper(&t, parker, -1);
 	ck_assert_int_eq(park_unparker_unpark(unparker), 0);
 	ck_assert_int_eq(park_thread_join(&t), PARK_TOKEN);
 	struct park_stats s = stats_of(parker);
@@ -421,8 +409,8 @@ START_TEST(test_adopted_base_survives_driver)
 	park_parker *p = park_parker_new(d);
 	ck_assert_int_eq(park_parker_park_timeout(p, 5 * MS),
 			 PARK_TIMED_OUT | PARK_DRIVER);
-	park_parker_free(p);
-	park_driver_free(d);
+	park_parker_unref(p);
+	park_driver_unref(d);
 
 	/* The base is the application's and still runs its own events;
 	 * libpark's wake event is gone from it. */
@@ -449,27 +437,27 @@ START_TEST(test_clone_shares_driver_and_has_own_token)
 			 PARK_TIMED_OUT | PARK_DRIVER);
 	ck_assert_int_eq(park_parker_park(parker), PARK_TOKEN);
 	/* The clone outlives the driver handle: it holds its own reference. */
-	park_parker_free(parker);
-	park_driver_free(driver);
+	park_parker_unref(parker);
+	park_driver_unref(driver);
 	parker = NULL;
 	driver = NULL;
 	ck_assert_int_eq(park_parker_park_timeout(c, 1 * MS),
 			 PARK_TIMED_OUT | PARK_DRIVER);
-	park_parker_free(c);
+	park_parker_unref(c);
 }
 END_TEST
 
 START_TEST(test_unparker_outlives_parker_and_driver)
 {
-	park_unparker *copy = park_unparker_clone(unparker);
+	park_unparker *copy = park_unparker_ref(unparker);
 	ck_assert_ptr_nonnull(copy);
-	park_parker_free(parker);
-	park_driver_free(driver);
+	park_parker_unref(parker);
+	park_driver_unref(driver);
 	parker = NULL;
 	driver = NULL;
 	ck_assert_int_eq(park_unparker_unpark(unparker), 0);
 	ck_assert_int_eq(park_unparker_unpark(copy), 0);
-	park_unparker_free(copy);
+	park_unparker_unref(copy);
 	ck_assert_int_eq(park_unparker_unpark(unparker), 0);
 }
 END_TEST
@@ -477,8 +465,7 @@ END_TEST
 START_TEST(test_concurrent_park_is_refused)
 {
 	struct park_thread t;
-	park_thread_start(&t, parker, -1);
-	ck_assert(wait_in_driver(park_thread_tid(&t)));
+	park_thread_start_in_driver(&t, parker, -1);
 	ck_assert_int_eq(park_parker_park(parker), -EBUSY);
 	ck_assert_int_eq(park_parker_park_timeout(parker, 0), -EBUSY);
 	ck_assert_int_eq(park_parker_park_timeout(parker, MS), -EBUSY);
@@ -519,9 +506,9 @@ START_TEST(test_park_inside_driver_callback_is_refused)
 	/* Another driver's loop is fine to run from here. */
 	ck_assert_int_eq(r.other_result, PARK_TIMED_OUT | PARK_DRIVER);
 	event_free(ev);
-	park_parker_free(r.same_driver);
-	park_parker_free(r.other_driver);
-	park_driver_free(d2);
+	park_parker_unref(r.same_driver);
+	park_parker_unref(r.other_driver);
+	park_driver_unref(d2);
 }
 END_TEST
 
@@ -612,17 +599,16 @@ END_TEST
 START_TEST(test_no_lost_wakeup_on_sleeper)
 {
 	park_parker *other = park_parker_clone(parker);
-	park_unparker *other_u = park_parker_get_unparker(other);
+	park_unparker *other_u = park_unparker_new(other);
 	struct park_thread holder;
-	park_thread_start(&holder, parker, -1);
-	ck_assert(wait_in_driver(park_thread_tid(&holder)));
+	park_thread_start_in_driver(&holder, parker, -1);
 	consume_all(other, other_u);
 	ck_assert_uint_eq(stats_of(other).parks_driver, 0);
 	ck_assert_uint_gt(stats_of(other).parks_sleeper, 0);
 	park_unparker_unpark(unparker);
 	park_thread_join(&holder);
-	park_unparker_free(other_u);
-	park_parker_free(other);
+	park_unparker_unref(other_u);
+	park_parker_unref(other);
 }
 END_TEST
 

@@ -25,19 +25,19 @@ static park_unparker *unparker;
 
 static void setup(void)
 {
-	park_fault_disarm();
+	park__fault_disarm();
 	driver = park_driver_new();
 	parker = park_parker_new(driver);
-	unparker = park_parker_get_unparker(parker);
+	unparker = park_unparker_new(parker);
 	ck_assert_ptr_nonnull(unparker);
 }
 
 static void teardown(void)
 {
-	park_fault_disarm();
-	park_unparker_free(unparker);
-	park_parker_free(parker);
-	park_driver_free(driver);
+	park__fault_disarm();
+	park_unparker_unref(unparker);
+	park_parker_unref(parker);
+	park_driver_unref(driver);
 }
 
 static uint32_t state_of(const park_parker *p)
@@ -95,7 +95,7 @@ END_TEST
 START_TEST(test_transitions_through_parked_condvar)
 {
 	park_parker *other = park_parker_clone(parker);
-	park_unparker *other_u = park_parker_get_unparker(other);
+	park_unparker *other_u = park_unparker_new(other);
 	struct park_thread holder, t;
 	park_thread_start(&holder, parker, -1);
 	ck_assert(wait_state(parker, PARK_STATE_PARKED_DRIVER));
@@ -110,18 +110,34 @@ START_TEST(test_transitions_through_parked_condvar)
 
 	park_unparker_unpark(unparker);
 	park_thread_join(&holder);
-	park_unparker_free(other_u);
-	park_parker_free(other);
+	park_unparker_unref(other_u);
+	park_parker_unref(other);
 }
 END_TEST
 
 START_TEST(test_busy_flag_cleared_after_every_path)
 {
+	/* The fast path, the poll, and a driver park that times out. */
 	park_unparker_unpark(unparker);
-	park_parker_park(parker);
-	park_parker_park_timeout(parker, 0);
-	park_parker_park_timeout(parker, MS);
+	ck_assert_int_eq(park_parker_park(parker), PARK_TOKEN);
 	ck_assert_uint_eq(atomic_load(&parker->busy), 0);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 0),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_uint_eq(atomic_load(&parker->busy), 0);
+	ck_assert_int_eq(park_parker_park_timeout(parker, MS),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_uint_eq(atomic_load(&parker->busy), 0);
+	/* And a sleeper park, while another parker holds the driver. */
+	park_parker *other = park_parker_clone(parker);
+	struct park_thread holder;
+	park_thread_start(&holder, parker, -1);
+	ck_assert(wait_state(parker, PARK_STATE_PARKED_DRIVER));
+	ck_assert_int_eq(park_parker_park_timeout(other, MS), PARK_TIMED_OUT);
+	ck_assert_uint_eq(atomic_load(&other->busy), 0);
+	park_unparker_unpark(unparker);
+	ck_assert_int_eq(park_thread_join(&holder), PARK_TOKEN | PARK_DRIVER);
+	ck_assert_uint_eq(atomic_load(&parker->busy), 0);
+	park_parker_unref(other);
 }
 END_TEST
 
@@ -146,7 +162,7 @@ END_TEST
 
 START_TEST(test_fault_driver_allocation)
 {
-	park_fault_arm(PARK_FAULT_ALLOC, 0);
+	park__fault_arm(PARK_FAULT_ALLOC, 0);
 	errno = 0;
 	ck_assert_ptr_null(park_driver_new());
 	ck_assert_int_eq(errno, ENOMEM);
@@ -155,7 +171,7 @@ END_TEST
 
 START_TEST(test_fault_wake_channel)
 {
-	park_fault_arm(PARK_FAULT_WAKE_CHANNEL, 0);
+	park__fault_arm(PARK_FAULT_WAKE_CHANNEL, 0);
 	errno = 0;
 	ck_assert_ptr_null(park_driver_new());
 	ck_assert_int_eq(errno, EMFILE);
@@ -164,7 +180,7 @@ END_TEST
 
 START_TEST(test_fault_event_base)
 {
-	park_fault_arm(PARK_FAULT_EVENT_BASE, 0);
+	park__fault_arm(PARK_FAULT_EVENT_BASE, 0);
 	errno = 0;
 	ck_assert_ptr_null(park_driver_new());
 	ck_assert_int_eq(errno, ENOMEM);
@@ -175,18 +191,18 @@ START_TEST(test_fault_event_new)
 {
 	/* The wake event (first) and the timer event (second). */
 	for (unsigned skip = 0; skip < 2; skip++) {
-		park_fault_arm(PARK_FAULT_EVENT_NEW, skip);
+		park__fault_arm(PARK_FAULT_EVENT_NEW, skip);
 		errno = 0;
 		ck_assert_ptr_null(park_driver_new());
 		ck_assert_int_eq(errno, ENOMEM);
-		ck_assert_uint_eq(park_fault_passes(PARK_FAULT_EVENT_NEW), 2);
+		ck_assert_uint_eq(park__fault_passes(PARK_FAULT_EVENT_NEW), 2);
 	}
 }
 END_TEST
 
 START_TEST(test_fault_event_add_in_driver_new)
 {
-	park_fault_arm(PARK_FAULT_EVENT_ADD, 0);
+	park__fault_arm(PARK_FAULT_EVENT_ADD, 0);
 	errno = 0;
 	ck_assert_ptr_null(park_driver_new());
 	ck_assert_int_eq(errno, ENOMEM);
@@ -196,7 +212,7 @@ END_TEST
 START_TEST(test_fault_adopted_base_kept_on_failure)
 {
 	struct event_base *base = event_base_new();
-	park_fault_arm(PARK_FAULT_EVENT_ADD, 0);
+	park__fault_arm(PARK_FAULT_EVENT_ADD, 0);
 	ck_assert_ptr_null(park_driver_new_with_base(base));
 	/* Still the application's, still usable, no event of ours left. */
 	ck_assert_int_eq(event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED),
@@ -208,11 +224,11 @@ END_TEST
 
 START_TEST(test_fault_parker_allocation)
 {
-	park_fault_arm(PARK_FAULT_ALLOC, 0);
+	park__fault_arm(PARK_FAULT_ALLOC, 0);
 	errno = 0;
 	ck_assert_ptr_null(park_parker_new(driver));
 	ck_assert_int_eq(errno, ENOMEM);
-	park_fault_arm(PARK_FAULT_ALLOC, 0);
+	park__fault_arm(PARK_FAULT_ALLOC, 0);
 	errno = 0;
 	ck_assert_ptr_null(park_parker_clone(parker));
 	ck_assert_int_eq(errno, ENOMEM);
@@ -221,7 +237,7 @@ END_TEST
 
 START_TEST(test_fault_sleeper_init)
 {
-	park_fault_arm(PARK_FAULT_SLEEPER_INIT, 0);
+	park__fault_arm(PARK_FAULT_SLEEPER_INIT, 0);
 	errno = 0;
 	ck_assert_ptr_null(park_parker_new(driver));
 	ck_assert_int_eq(errno, ENOMEM);
@@ -230,7 +246,7 @@ END_TEST
 
 START_TEST(test_fault_timer_arm_leaves_state_intact)
 {
-	park_fault_arm(PARK_FAULT_EVENT_ADD, 0);
+	park__fault_arm(PARK_FAULT_EVENT_ADD, 0);
 	ck_assert_int_eq(park_parker_park_timeout(parker, 10 * MS), -ENOMEM);
 	ck_assert_uint_eq(state_of(parker), PARK_STATE_EMPTY);
 	ck_assert_uint_eq(atomic_load(&parker->busy), 0);
@@ -258,7 +274,7 @@ START_TEST(test_fault_wake_write_keeps_token)
 	struct park_thread t;
 	park_thread_start(&t, parker, -1);
 	ck_assert(wait_state(parker, PARK_STATE_PARKED_DRIVER));
-	park_fault_arm(PARK_FAULT_WAKE_WRITE, 0);
+	park__fault_arm(PARK_FAULT_WAKE_WRITE, 0);
 	ck_assert_int_eq(park_unparker_unpark(unparker), -EIO);
 	/* The token is recorded, and the parker takes it at its next
 	 * wake-up, whatever wakes the loop. */
@@ -273,7 +289,7 @@ END_TEST
 
 START_TEST(test_fault_wake_write_in_shutdown)
 {
-	park_fault_arm(PARK_FAULT_WAKE_WRITE, 0);
+	park__fault_arm(PARK_FAULT_WAKE_WRITE, 0);
 	ck_assert_int_eq(park_driver_shutdown(driver), -EIO);
 	ck_assert_int_eq(park_driver_is_shutdown(driver), 1);
 	ck_assert_int_eq(park_parker_park_timeout(parker, MS), PARK_TIMED_OUT);

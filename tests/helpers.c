@@ -9,18 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-pid_t current_tid(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
-
 /* The system call thread tid is blocked in and its first argument, from
  * /proc/self/task/TID/syscall; false while it runs. */
 static bool blocked_syscall(pid_t tid, long *nr, uintptr_t *arg0)
@@ -51,12 +39,43 @@ static bool wait_until(pid_t tid, bool (*match)(long, uintptr_t, const void *),
 	return false;
 }
 
+/* Every call a libevent backend may block in. Newer architectures (arm64)
+ * have only the p- variants, so each name is used where it exists. */
+static const long loop_waits[] = {
+#ifdef SYS_epoll_wait
+    SYS_epoll_wait,
+#endif
+#ifdef SYS_epoll_pwait
+    SYS_epoll_pwait,
+#endif
+#ifdef SYS_epoll_pwait2
+    SYS_epoll_pwait2,
+#endif
+#ifdef SYS_poll
+    SYS_poll,
+#endif
+#ifdef SYS_ppoll
+    SYS_ppoll,
+#endif
+#ifdef SYS_select
+    SYS_select,
+#endif
+#ifdef SYS_pselect6
+    SYS_pselect6,
+#endif
+#ifdef SYS__newselect
+    SYS__newselect,
+#endif
+};
+
 static bool is_loop_wait(long nr, uintptr_t a0, const void *arg)
 {
 	(void)a0;
 	(void)arg;
-	return nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == SYS_poll ||
-	       nr == SYS_ppoll || nr == SYS_select || nr == SYS_pselect6;
+	for (size_t i = 0; i < sizeof loop_waits / sizeof loop_waits[0]; i++)
+		if (nr == loop_waits[i])
+			return true;
+	return false;
 }
 
 static bool is_parker_futex(long nr, uintptr_t a0, const void *parker)
@@ -97,6 +116,22 @@ void park_thread_start(struct park_thread *t, park_parker *parker,
 	t->tid = 0;
 	ck_assert_int_eq(pthread_create(&t->thread, NULL, park_thread_main, t),
 			 0);
+}
+
+void park_thread_start_in_driver(struct park_thread *t, park_parker *parker,
+				 int64_t timeout_ns)
+{
+	park_thread_start(t, parker, timeout_ns);
+	ck_assert_msg(wait_in_driver(park_thread_tid(t)),
+		      "the parking thread never slept in the driver");
+}
+
+void park_thread_start_on_sleeper(struct park_thread *t, park_parker *parker,
+				  int64_t timeout_ns)
+{
+	park_thread_start(t, parker, timeout_ns);
+	ck_assert_msg(wait_on_sleeper(park_thread_tid(t), parker),
+		      "the parking thread never slept on its sleeper");
 }
 
 pid_t park_thread_tid(struct park_thread *t)

@@ -10,15 +10,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "park.h"
-
-#define MS 1000000LL
+#include "libpark.h"
+#include "util.h"
 /* Upper bounds are loose: this machine is shared and valgrind is slow. The
  * lower bounds are the promise being tested and are exact. */
 #define LATE_NS (2000 * MS)
-
-int64_t now_ns(void);
-pid_t current_tid(void);
 
 /* Waits (up to 20 s) until thread tid sleeps in the driver's event loop
  * (epoll_wait/poll) or on the sleeper of `parker` (a futex inside the
@@ -37,6 +33,12 @@ struct park_thread {
 };
 void park_thread_start(struct park_thread *t, park_parker *parker,
 		       int64_t timeout_ns);
+/* park_thread_start, then assert that the kernel shows the thread asleep
+ * in the driver's loop, or on parker's sleeper. */
+void park_thread_start_in_driver(struct park_thread *t, park_parker *parker,
+				 int64_t timeout_ns);
+void park_thread_start_on_sleeper(struct park_thread *t, park_parker *parker,
+				  int64_t timeout_ns);
 pid_t park_thread_tid(struct park_thread *t);
 int park_thread_join(struct park_thread *t);
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # libpark.so exports exactly the symbols libpark.sym names, all under the
 # version node, and nothing else (TAP).
-so=libpark/.libs/libpark.so
+so=libpark/${objdir:-.libs}/libpark.so
 sym="$srcdir/libpark/libpark.sym"
 echo "1..3"
 want=$(sed -n 's/^[[:space:]]*\(park_[a-z_]*\);.*/\1/p' "$sym" | sort)

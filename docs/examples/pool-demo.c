@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <park.h>
+#include <libpark.h>
 
 struct worker {
 	int id;
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nworkers; i++) {
 		workers[i].id = i;
 		workers[i].parker = park_parker_new(driver);
-		workers[i].unparker = park_parker_get_unparker(workers[i].parker);
+		workers[i].unparker = park_unparker_new(workers[i].parker);
 		pthread_create(&workers[i].thread, NULL, work, &workers[i]);
 	}
 
@@ -159,12 +159,12 @@ int main(int argc, char **argv)
 		       (unsigned long long)s.parks_sleeper,
 		       (unsigned long long)s.tokens,
 		       (unsigned long long)s.spurious);
-		park_unparker_free(workers[i].unparker);
-		park_parker_free(workers[i].parker);
+		park_unparker_unref(workers[i].unparker);
+		park_parker_unref(workers[i].parker);
 	}
 	total = next_job;
 	event_free(timer);
-	park_driver_free(driver);
+	park_driver_unref(driver);
 	free(workers);
 	printf("done: %d of %d jobs, %d timer ticks served while idle\n", total,
 	       njobs, ticks);

@@ -12,36 +12,38 @@
 #include "config.h"
 
 #include <errno.h>
-#include <linux/futex.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#ifdef HAVE_LINUX_FUTEX_H
+#include <linux/futex.h>
+#endif
+#ifdef HAVE_SYS_EVENTFD_H
+#include <sys/eventfd.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
-#include "park.h"
+#include "libpark.h"
+#include "util.h"
+
+/* The sleeper of the library variant this program was linked with. */
+extern const char park__sleeper_name[];
 
 #define MAX_RUNS 31
 
 static int runs = 7;
 static double scale = 1.0; /* --smoke shrinks every count */
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static long scaled(long n)
 {
@@ -100,6 +102,7 @@ static void compare(const char *title, const char *unit, struct impl *impls,
 /* ---- raw futex hand-off: the same algorithm as libpark's sleeper, no
  * library around it (0 empty, 1 waiting, 2 notified) ------------------- */
 
+#ifdef HAVE_LINUX_FUTEX_H
 static void futex_wait(_Atomic uint32_t *w, uint32_t val)
 {
 	syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
@@ -109,6 +112,21 @@ static void futex_wake(_Atomic uint32_t *w)
 {
 	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
+#else
+/* No futex here: the floor degrades to a yielding spin (it is still the
+ * same algorithm, so libpark's figures stay comparable with themselves). */
+static void futex_wait(_Atomic uint32_t *w, uint32_t val)
+{
+	(void)w;
+	(void)val;
+	sched_yield();
+}
+
+static void futex_wake(_Atomic uint32_t *w)
+{
+	(void)w;
+}
+#endif
 
 static void raw_wait(_Atomic uint32_t *w)
 {
@@ -164,7 +182,7 @@ static double self_pair_libpark(long iters)
 {
 	park_driver *d = park_driver_new();
 	park_parker *p = park_parker_new(d);
-	park_unparker *u = park_parker_get_unparker(p);
+	park_unparker *u = park_unparker_new(p);
 	int64_t t0 = now_ns();
 	for (long i = 0; i < iters; i++) {
 		park_unparker_unpark(u);
@@ -172,9 +190,9 @@ static double self_pair_libpark(long iters)
 			abort();
 	}
 	double ns = (double)(now_ns() - t0) / (double)iters;
-	park_unparker_free(u);
-	park_parker_free(p);
-	park_driver_free(d);
+	park_unparker_unref(u);
+	park_parker_unref(p);
+	park_driver_unref(d);
 	return ns;
 }
 
@@ -263,14 +281,14 @@ static double parallel_libpark(long iters)
 	struct lane l[2];
 	for (int i = 0; i < 2; i++) {
 		l[i].p = park_parker_new(d);
-		l[i].u = park_parker_get_unparker(l[i].p);
+		l[i].u = park_unparker_new(l[i].p);
 	}
 	double ns = two_lanes(iters, lane_libpark, l);
 	for (int i = 0; i < 2; i++) {
-		park_unparker_free(l[i].u);
-		park_parker_free(l[i].p);
+		park_unparker_unref(l[i].u);
+		park_parker_unref(l[i].p);
 	}
-	park_driver_free(d);
+	park_driver_unref(d);
 	return ns;
 }
 
@@ -358,17 +376,17 @@ static double pingpong_libpark(long iters)
 	park_driver *d = park_driver_new();
 	park_driver_shutdown(d);
 	struct park_pair pp = {park_parker_new(d), park_parker_new(d), 0, 0};
-	pp.ua = park_parker_get_unparker(pp.a);
-	pp.ub = park_parker_get_unparker(pp.b);
+	pp.ua = park_unparker_new(pp.a);
+	pp.ub = park_unparker_new(pp.b);
 	struct partner pt = {.wait = pp_wait_b, .answer = pp_wake_a, .arg = &pp};
 	double ns = ping_pong(iters, pp_wait_a, pp_wake_b, &pt);
 	pingpong_csw[0][0] = last_csw_main;
 	pingpong_csw[1][0] = last_csw_partner;
-	park_unparker_free(pp.ua);
-	park_unparker_free(pp.ub);
-	park_parker_free(pp.a);
-	park_parker_free(pp.b);
-	park_driver_free(d);
+	park_unparker_unref(pp.ua);
+	park_unparker_unref(pp.ub);
+	park_parker_unref(pp.a);
+	park_parker_unref(pp.b);
+	park_driver_unref(d);
 	return ns;
 }
 
@@ -433,16 +451,16 @@ static double driver_rt_libpark(long iters)
 	park_driver *live = park_driver_new(), *off = park_driver_new();
 	park_driver_shutdown(off);
 	struct driver_pair dp = {park_parker_new(live), park_parker_new(off), 0, 0};
-	dp.wake_driver = park_parker_get_unparker(dp.in_driver);
-	dp.wake_sleeper = park_parker_get_unparker(dp.on_sleeper);
+	dp.wake_driver = park_unparker_new(dp.in_driver);
+	dp.wake_sleeper = park_unparker_new(dp.on_sleeper);
 	struct partner pt = {.wait = dp_wait_driver, .answer = dp_wake_sleeper, .arg = &dp};
 	double ns = ping_pong(iters, dp_wait_sleeper, dp_wake_driver, &pt);
-	park_unparker_free(dp.wake_driver);
-	park_unparker_free(dp.wake_sleeper);
-	park_parker_free(dp.in_driver);
-	park_parker_free(dp.on_sleeper);
-	park_driver_free(live);
-	park_driver_free(off);
+	park_unparker_unref(dp.wake_driver);
+	park_unparker_unref(dp.wake_sleeper);
+	park_parker_unref(dp.in_driver);
+	park_parker_unref(dp.on_sleeper);
+	park_driver_unref(live);
+	park_driver_unref(off);
 	return ns;
 }
 
@@ -452,15 +470,27 @@ struct event_pair {
 	struct event_base *base;
 	struct event *ev;
 	int efd;
+#ifndef HAVE_SYS_EVENTFD_H
+	int rfd; /* a pipe: efd is its write end */
+#endif
 	bool got;
 	_Atomic uint32_t back;
 };
+
+static int ep_read_fd(const struct event_pair *ep)
+{
+#ifdef HAVE_SYS_EVENTFD_H
+	return ep->efd;
+#else
+	return ep->rfd;
+#endif
+}
 
 static void ep_drain(evutil_socket_t fd, short what, void *arg)
 {
 	uint64_t n;
 	(void)what;
-	if (read(fd, &n, sizeof n) == sizeof n)
+	if (read(fd, &n, sizeof n) > 0)
 		((struct event_pair *)arg)->got = true;
 }
 static void ep_wait_loop(void *x)
@@ -473,7 +503,7 @@ static void ep_wait_loop(void *x)
 static void ep_wake_loop(void *x)
 {
 	uint64_t one = 1;
-	if (write(((struct event_pair *)x)->efd, &one, sizeof one) != sizeof one)
+	if (write(((struct event_pair *)x)->efd, &one, sizeof one) <= 0)
 		abort();
 }
 static void ep_wait_back(void *x) { raw_wait(&((struct event_pair *)x)->back); }
@@ -481,14 +511,27 @@ static void ep_wake_back(void *x) { raw_signal(&((struct event_pair *)x)->back);
 
 static double driver_rt_libevent(long iters)
 {
-	struct event_pair ep = {.base = event_base_new(), .efd = eventfd(0, EFD_NONBLOCK)};
-	ep.ev = event_new(ep.base, ep.efd, EV_READ | EV_PERSIST, ep_drain, &ep);
+	struct event_pair ep = {.base = event_base_new()};
+#ifdef HAVE_SYS_EVENTFD_H
+	ep.efd = eventfd(0, EFD_NONBLOCK);
+#else
+	int fds[2];
+	if (pipe(fds) < 0)
+		abort();
+	ep.efd = fds[1];
+	ep.rfd = fds[0];
+#endif
+	ep.ev = event_new(ep.base, ep_read_fd(&ep), EV_READ | EV_PERSIST,
+			  ep_drain, &ep);
 	event_add(ep.ev, NULL);
 	struct partner pt = {.wait = ep_wait_loop, .answer = ep_wake_back, .arg = &ep};
 	double ns = ping_pong(iters, ep_wait_back, ep_wake_loop, &pt);
 	event_free(ep.ev);
 	event_base_free(ep.base);
 	close(ep.efd);
+#ifndef HAVE_SYS_EVENTFD_H
+	close(ep.rfd);
+#endif
 	return ns;
 }
 
@@ -522,7 +565,7 @@ static void fanout(int n, int rounds, double out[3])
 	_Atomic bool stop = false;
 	for (int i = 0; i < n; i++) {
 		fans[i].p = park_parker_new(d);
-		fans[i].u = park_parker_get_unparker(fans[i].p);
+		fans[i].u = park_unparker_new(fans[i].p);
 		fans[i].woken = &woken;
 		fans[i].stop = &stop;
 		pthread_create(&fans[i].thread, NULL, fan_main, &fans[i]);
@@ -543,11 +586,11 @@ static void fanout(int n, int rounds, double out[3])
 	for (int i = 0; i < n; i++) {
 		park_unparker_unpark(fans[i].u);
 		pthread_join(fans[i].thread, NULL);
-		park_unparker_free(fans[i].u);
-		park_parker_free(fans[i].p);
+		park_unparker_unref(fans[i].u);
+		park_parker_unref(fans[i].p);
 	}
 	free(fans);
-	park_driver_free(d);
+	park_driver_unref(d);
 	stats3(per, rounds, &out[0], &out[1], &out[2]);
 }
 
@@ -580,9 +623,9 @@ static void memory(int n)
 	printf("  RSS growth                             %ld KiB (%.1f bytes per parker)\n",
 	       rss_after - rss, (rss_after - rss) * 1024.0 / n);
 	for (int i = 0; i < n; i++)
-		park_parker_free(ps[i]);
+		park_parker_unref(ps[i]);
 	free(ps);
-	park_driver_free(d);
+	park_driver_unref(d);
 }
 
 /* ---- --syscalls: one operation, COUNT times, nothing else -------------- */
@@ -626,8 +669,8 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("libpark %s bench, %s; %ld CPUs; columns: min median max\n",
-	       park_version_string(), PARK_BENCH_SLEEPER,
+	printf("libpark %s bench, %s sleeper; %ld CPUs; columns: min median max\n",
+	       park_version_string(), park__sleeper_name,
 	       sysconf(_SC_NPROCESSORS_ONLN));
 
 	struct impl self_pair[] = {

@@ -3,10 +3,10 @@
 # system calls per operation counted by perf, and the Python comparison.
 set -u
 echo "== $(uname -srm); $(nproc) CPUs; $(date -u +%Y-%m-%d)"
-for sleeper in futex condvar; do
+for prog in ${PARK_BENCH_PROGRAMS:?}; do
 	echo
-	echo "== C benchmarks, $sleeper sleeper"
-	./tests/bench/bench-$sleeper --runs "${BENCH_RUNS:-9}" || exit 1
+	echo "== C benchmarks, $prog"
+	./"$prog" --runs "${BENCH_RUNS:-9}" || exit 1
 done
 
 echo

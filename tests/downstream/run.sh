@@ -23,13 +23,13 @@ $CC -o "$work/use" "$down/use.c" $(pkg-config --cflags --libs libpark)
 echo "installcheck: the README's C example"
 awk '/^A complete C example/ { on = 1 } /^Python$/ { on = 0 }
      on && /^    / { sub(/^    /, ""); print }' "$srcdir/README" |
-	sed -n '/^#include <park.h>/,$p' > "$work/readme.c"
+	sed -n '/^#include <libpark.h>/,$p' > "$work/readme.c"
 $CC -Wall -Werror -o "$work/readme" "$work/readme.c" \
 	$(pkg-config --cflags --libs libpark libevent) -pthread
 "$work/readme" | tee "$work/readme.out"
 grep -qx unparked "$work/readme.out"
 
-echo "installcheck: C++ including park.h"
+echo "installcheck: C++ including libpark.h"
 $CXX -o "$work/use-cxx" "$down/use.cc" $(pkg-config --cflags --libs libpark)
 "$work/use-cxx"
 

@@ -1,5 +1,5 @@
 /* A downstream program built against an installed libpark only. */
-#include <park.h>
+#include <libpark.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -13,16 +13,16 @@ int main(void)
 	}
 	park_driver *d = park_driver_new();
 	park_parker *p = d ? park_parker_new(d) : NULL;
-	park_unparker *u = p ? park_parker_get_unparker(p) : NULL;
+	park_unparker *u = p ? park_unparker_new(p) : NULL;
 	if (!u)
 		return 1;
 	int ok = park_unparker_unpark(u) == 0 &&
 		 park_parker_park(p) == PARK_TOKEN &&
 		 park_parker_park_timeout(p, 1000000) ==
 		     (PARK_TIMED_OUT | PARK_DRIVER);
-	park_unparker_free(u);
-	park_parker_free(p);
-	park_driver_free(d);
+	park_unparker_unref(u);
+	park_parker_unref(p);
+	park_driver_unref(d);
 	puts(ok ? "downstream: ok" : "downstream: FAILED");
 	return ok ? 0 : 1;
 }

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "park.h"
+#include "libpark.h"
 
 #define SLOTS 4
 
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	park_driver *driver = park_driver_new();
 	expect(driver != NULL, "driver", errno);
 	park_parker *parkers[SLOTS] = {park_parker_new(driver)};
-	park_unparker *unparkers[SLOTS] = {park_parker_get_unparker(parkers[0])};
+	park_unparker *unparkers[SLOTS] = {park_unparker_new(parkers[0])};
 	struct model models[SLOTS] = {{0}};
 	bool shut = false;
 
@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (parkers[j] || unparkers[j])
 					continue;
 				parkers[j] = park_parker_clone(p);
-				unparkers[j] = park_parker_get_unparker(parkers[j]);
+				unparkers[j] = park_unparker_new(parkers[j]);
 				expect(parkers[j] && unparkers[j], "clone", errno);
 				memset(&models[j], 0, sizeof models[j]);
 				break;
@@ -126,10 +126,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 6: /* release a parker; its unparker stays usable */
 			if (i != 0 && p) {
-				park_parker_free(p);
+				park_parker_unref(p);
 				parkers[i] = NULL;
 			} else if (i != 0 && unparkers[i]) {
-				park_unparker_free(unparkers[i]);
+				park_unparker_unref(unparkers[i]);
 				unparkers[i] = NULL;
 			}
 			break;
@@ -165,9 +165,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	for (int i = 0; i < SLOTS; i++) {
-		park_unparker_free(unparkers[i]);
-		park_parker_free(parkers[i]);
+		park_unparker_unref(unparkers[i]);
+		park_parker_unref(parkers[i]);
 	}
-	park_driver_free(driver);
+	park_driver_unref(driver);
 	return 0;
 }

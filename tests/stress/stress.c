@@ -25,7 +25,11 @@
 
 #include <event2/event.h>
 
-#include "park.h"
+#include "libpark.h"
+#include "util.h"
+
+/* The sleeper of the library variant this program was linked with. */
+extern const char park__sleeper_name[];
 
 #define MAX_OWNERS 64
 
@@ -54,13 +58,6 @@ static park_driver *driver;
 static _Atomic int owners_running;
 static _Atomic long ops_done;
 static _Atomic bool failed;
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* A failure ends the run at once: the thread that lost its wakeup may
  * never return, so nothing could join it. */
@@ -114,12 +111,12 @@ static void *owner_main(void *arg)
 				fail("zero-timeout poll", (int)(s - slots));
 		} else if (pick < 12) {
 			park_parker *c = park_parker_clone(s->parker);
-			park_unparker *u = park_parker_get_unparker(c);
+			park_unparker *u = park_unparker_new(c);
 			park_unparker_unpark(u);
 			if (park_parker_park(c) != PARK_TOKEN)
 				fail("clone lost its own token", (int)(s - slots));
-			park_unparker_free(u);
-			park_parker_free(c);
+			park_unparker_unref(u);
+			park_parker_unref(c);
 			s->clones++;
 		} else {
 			if (pick < 50)
@@ -146,7 +143,7 @@ static void *unparker_main(void *arg)
 		park_unparker *u = s->unparker;
 		bool copy = rand_r(&seed) % 16 == 0;
 		if (copy)
-			u = park_unparker_clone(u);
+			u = park_unparker_ref(u);
 		s->unparks_begun++;
 		int64_t begun = now_ns();
 		int64_t seen = s->last_unpark_begun;
@@ -157,7 +154,7 @@ static void *unparker_main(void *arg)
 		if (park_unparker_unpark(u) != 0)
 			fail("unpark returned an error", (int)(s - slots));
 		if (copy)
-			park_unparker_free(u);
+			park_unparker_unref(u);
 		ops_done++;
 		if (rand_r(&seed) % 4 == 0)
 			usleep(rand_r(&seed) % 50);
@@ -224,9 +221,10 @@ int main(int argc, char **argv)
 		return 2;
 	ops_per_owner = total_ops / (owners + unparkers) + 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("stress: libpark %s, %d owners, %d unparkers, %ld operations, "
-	       "seed %u\n",
-	       park_version_string(), owners, unparkers, total_ops, seed);
+	printf("stress: libpark %s, %s sleeper, %d owners, %d unparkers, "
+	       "%ld operations, seed %u\n",
+	       park_version_string(), park__sleeper_name, owners, unparkers,
+	       total_ops, seed);
 
 	driver = park_driver_new();
 	long ticks = 0;
@@ -236,7 +234,7 @@ int main(int argc, char **argv)
 	event_add(timer, &every);
 	for (int i = 0; i < owners; i++) {
 		slots[i].parker = park_parker_new(driver);
-		slots[i].unparker = park_parker_get_unparker(slots[i].parker);
+		slots[i].unparker = park_unparker_new(slots[i].parker);
 		slots[i].seed = seed + (unsigned)i;
 	}
 	owners_running = owners;
@@ -279,11 +277,11 @@ int main(int argc, char **argv)
 		timeouts += s->timeouts;
 		events += s->events;
 		unparks += begun;
-		park_unparker_free(s->unparker);
-		park_parker_free(s->parker);
+		park_unparker_unref(s->unparker);
+		park_parker_unref(s->parker);
 	}
 	event_free(timer);
-	park_driver_free(driver);
+	park_driver_unref(driver);
 	printf("stress: %ld operations in %.1f s: %llu unparks, %llu tokens, "
 	       "%llu timeouts, %llu event returns, %ld timer ticks\n",
 	       (long)ops_done, secs, (unsigned long long)unparks,
