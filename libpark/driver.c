@@ -4,8 +4,9 @@
  * try-lock that decides which idle thread sleeps in the loop.
  *
  * libpark never asks libevent to be thread-safe: the only things another
- * thread does to a driver are writing the wake channel (unpark, shutdown)
- * and flipping atomics. The base itself is touched only by the lock holder.
+ * thread does to a driver are writing the wake channel (unpark, shutdown,
+ * wake, post) and flipping atomics. The base itself is touched only by the
+ * lock holder.
  */
 #include "config.h"
 
@@ -35,6 +36,8 @@ struct park_driver {
 	bool owns_base;
 	/* Set by the timer callback; read by the lock holder. */
 	bool timer_fired;
+	/* Functions posted to the loop thread (post.c). */
+	struct park_post_queue posts;
 	struct event_base *base;
 	struct event *wake_event;
 	struct event *timer_event;
@@ -43,15 +46,17 @@ struct park_driver {
 /* The driver whose loop this thread is running, to refuse re-entry. */
 static _Thread_local const park_driver *running_driver;
 
+/* The wake channel's callback, on the loop thread: whatever woke the
+ * loop, run what was posted. */
 static void wake_channel_drain(evutil_socket_t fd, short what, void *arg)
 {
 	park_driver *d = arg;
 	char buf[64];
 	(void)what;
-	if (!d->wake_needs_drain)
-		return;
-	while (read(fd, buf, sizeof buf) > 0)
-		;
+	if (d->wake_needs_drain)
+		while (read(fd, buf, sizeof buf) > 0)
+			;
+	park__post_run(&d->posts, true);
 }
 
 static void timer_fired(evutil_socket_t fd, short what, void *arg)
@@ -103,6 +108,11 @@ static int add_event(struct event *ev, const struct timeval *tv)
 
 static void driver_destroy(park_driver *d)
 {
+	/* No thread can be in the loop now (each parker holds a reference):
+	 * this thread runs what is still posted, so that every accepted post
+	 * runs exactly once. */
+	atomic_store(&d->shut_down, true);
+	park__post_run(&d->posts, true);
 	if (d->timer_event)
 		event_free(d->timer_event);
 	if (d->wake_event)
@@ -225,6 +235,30 @@ int park_driver_shutdown(park_driver *d)
 		return 0;
 	/* A parker that takes the lock after this store sees the flag; one
 	 * that took it before will see this write in its loop. */
+	return park__driver_wake(d);
+}
+
+int park_driver_post(park_driver *d, park_post_fn *fn, void *arg)
+{
+	if (!d || !fn)
+		return -EINVAL;
+	if (atomic_load(&d->shut_down))
+		return -ESHUTDOWN;
+	int first = park__post_push(&d->posts, fn, arg);
+	if (first < 0)
+		return first;
+	/* Accepted: it runs whenever the loop next runs, so a failed wake
+	 * (which leaves the loop asleep until its next event) is no reason
+	 * to tell the caller it was not. */
+	if (first)
+		park__driver_wake(d);
+	return 0;
+}
+
+int park_driver_wake(park_driver *d)
+{
+	if (!d)
+		return -EINVAL;
 	return park__driver_wake(d);
 }
 

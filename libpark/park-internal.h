@@ -104,6 +104,20 @@ int park__driver_poll(park_driver *d);
 /* Make the loop return; safe from any thread, touches only the channel. */
 int park__driver_wake(park_driver *d);
 
+/* --- post.c: functions posted to the loop thread ---------------------------- */
+
+struct park_post;
+struct park_post_queue {
+	_Atomic(struct park_post *) head;
+};
+/* Any thread: queue fn(arg). 1 when the queue was empty (the caller must
+ * wake the loop), 0 when not, -ENOMEM. */
+int park__post_push(struct park_post_queue *q, park_post_fn *fn, void *arg);
+/* Empty the queue, oldest first: run each function (run) or only free it
+ * (!run: a forked child drops what its parent posted). Loop thread, or the
+ * last reference. */
+void park__post_run(struct park_post_queue *q, bool run);
+
 /* --- clock.c: CLOCK_MONOTONIC arithmetic ---------------------------------- */
 
 /* now + timeout_ns, saturating; false when the sum is beyond any sleep

@@ -296,6 +296,21 @@ START_TEST(test_fault_wake_write_in_shutdown)
 }
 END_TEST
 
+static void must_not_run(void *arg)
+{
+	(void)arg;
+	ck_abort_msg("a post that failed ran");
+}
+
+START_TEST(test_fault_post_allocation)
+{
+	park__fault_arm(PARK_FAULT_ALLOC, 0);
+	ck_assert_int_eq(park_driver_post(driver, must_not_run, NULL), -ENOMEM);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 0),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+}
+END_TEST
+
 static Suite *internal_suite(void)
 {
 	Suite *s = suite_create("internal");
@@ -327,6 +342,7 @@ static Suite *internal_suite(void)
 	tcase_add_test(tc, test_fault_timer_arm_leaves_state_intact);
 	tcase_add_test(tc, test_fault_wake_write_keeps_token);
 	tcase_add_test(tc, test_fault_wake_write_in_shutdown);
+	tcase_add_test(tc, test_fault_post_allocation);
 	suite_add_tcase(s, tc);
 	return s;
 }
