@@ -2,7 +2,7 @@
 # make installcheck: use the installed libpark the way downstream projects do,
 # with nothing from the build tree. Arguments come from the Makefile.
 set -eu
-: "${CC:?}" "${CXX:?}" "${libdir:?}" "${pkgconfigdir:?}" "${srcdir:?}"
+: "${CC:?}" "${CXX:?}" "${prefix:?}" "${libdir:?}" "${pkgconfigdir:?}" "${srcdir:?}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 PKG_CONFIG_PATH="$pkgconfigdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
@@ -28,6 +28,28 @@ $CC -Wall -Werror -o "$work/readme" "$work/readme.c" \
 	$(pkg-config --cflags --libs libpark libevent) -pthread
 "$work/readme" | tee "$work/readme.out"
 grep -qx unparked "$work/readme.out"
+
+# consumer NAME: copy a downstream project and use.c into the work area.
+consumer() {
+	cp -R "$down/$1" "$work/$1"
+	cp "$down/use.c" "$work/$1/"
+}
+
+echo "installcheck: CMake's find_package(libpark 1.0)"
+consumer cmake
+cmake -S "$work/cmake" -B "$work/cmake/build" \
+	-DCMAKE_PREFIX_PATH="${DESTDIR:-}$prefix" >"$work/cmake.log" 2>&1 ||
+	{ cat "$work/cmake.log"; exit 1; }
+cmake --build "$work/cmake/build" >>"$work/cmake.log" 2>&1 ||
+	{ cat "$work/cmake.log"; exit 1; }
+"$work/cmake/build/use"
+
+echo "installcheck: Meson's dependency('libpark')"
+consumer meson
+(cd "$work/meson" && meson setup build >"$work/meson.log" 2>&1 &&
+	meson compile -C build >>"$work/meson.log" 2>&1) ||
+	{ cat "$work/meson.log"; exit 1; }
+"$work/meson/build/use"
 
 echo "installcheck: C++ including libpark.h"
 $CXX -o "$work/use-cxx" "$down/use.cc" $(pkg-config --cflags --libs libpark)
