@@ -35,7 +35,8 @@ enum {
 /*
  * One allocation per parker, shared by the parker handle and all its
  * unparker handles (a park_unparker * is this struct). Aligned to a cache
- * line so that unparking one parker never touches another's line.
+ * line so that unparking one parker never touches another's line; what
+ * unpark touches (state, driver) stays on the first line.
  */
 struct park_parker {
 	_Atomic uint32_t state;
@@ -50,6 +51,13 @@ struct park_parker {
 	_Atomic uint64_t tokens;
 	_Atomic uint64_t timeouts;
 	_Atomic uint64_t spurious;
+	/* The idle set (idle.c). idle_set is the set this parker joined and
+	 * has not left, NULL when none: written under that set's lock, read
+	 * by the owner without it. The rest is guarded by the set's lock. */
+	park_idle *_Atomic idle_set;
+	struct park_parker *idle_prev, *idle_next;
+	/* Taken by an unpark, not yet left: on the set's woken list. */
+	bool idle_taken;
 #ifdef PARK_SLEEPER_CONDVAR
 	pthread_mutex_t mutex;
 	pthread_cond_t cond;
