@@ -21,20 +21,8 @@
 #include "park-internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct park_idle {
-	/* unpark_one's fast path reads only this, on its own line. */
-	_Atomic int count;
-	char pad[PARK_CACHE_LINE - sizeof(int)];
-	_Atomic uint32_t refs;
-	park_driver *driver;
-	pthread_mutex_t lock;
-	struct park_parker *idle; /* newest first */
-	struct park_parker *woken;
-} __attribute__((aligned(PARK_CACHE_LINE)));
 
 /* --- the two lists (lock held) ------------------------------------------- */
 

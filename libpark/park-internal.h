@@ -17,9 +17,7 @@
 #if !defined(PARK_SLEEPER_FUTEX) && !defined(PARK_SLEEPER_CONDVAR)
 #error "define PARK_SLEEPER_FUTEX or PARK_SLEEPER_CONDVAR"
 #endif
-#ifdef PARK_SLEEPER_CONDVAR
 #include <pthread.h>
-#endif
 
 /* The parker's state word. The values are the protocol: keep them dense so
  * that park__state_corrupt() can name any other value as a bug. */
@@ -111,6 +109,20 @@ int park__driver_run_once(park_driver *d);
 int park__driver_poll(park_driver *d);
 /* Make the loop return; safe from any thread, touches only the channel. */
 int park__driver_wake(park_driver *d);
+
+/* --- idle.c: the idle set ------------------------------------------------- */
+
+/* Here rather than in idle.c so that white-box tests can hold the lock. */
+struct park_idle {
+	/* unpark_one's fast path reads only this, on its own line. */
+	_Atomic int count;
+	char pad[PARK_CACHE_LINE - sizeof(int)];
+	_Atomic uint32_t refs;
+	park_driver *driver;
+	pthread_mutex_t lock;
+	struct park_parker *idle; /* newest first */
+	struct park_parker *woken;
+} __attribute__((aligned(PARK_CACHE_LINE)));
 
 /* --- clock.c: CLOCK_MONOTONIC arithmetic ---------------------------------- */
 
