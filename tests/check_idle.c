@@ -151,8 +151,8 @@ START_TEST(test_join_leave)
 	ck_assert_int_eq(park_idle_leave(set, p), 1);
 	ck_assert_int_eq(park_idle_count(set), 0);
 	/* Left: no token was made, and it may join again. */
-	ck_assert_int_eq(park_parker_park_timeout(p, MS),
-			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_int_eq(PARK_REASON(park_parker_park_timeout(p, MS)),
+			 PARK_TIMED_OUT);
 	ck_assert_int_eq(park_idle_join(set, p), 0);
 	ck_assert_int_eq(park_idle_leave(set, p), 1);
 	park_parker_unref(p);
@@ -217,8 +217,10 @@ START_TEST(test_park_with_timeouts_leaves)
 {
 	park_parker *p = park_parker_new(driver);
 	int64_t start = now_ns();
-	ck_assert_int_eq(park_idle_park(set, p, 30 * MS),
-			 PARK_TIMED_OUT | PARK_DRIVER);
+	/* (A deadline that passed before the driver's timer was armed
+	 * returns without PARK_DRIVER: valgrind is that slow.) */
+	ck_assert_int_eq(PARK_REASON(park_idle_park(set, p, 30 * MS)),
+			 PARK_TIMED_OUT);
 	ck_assert_int_ge(now_ns() - start, 30 * MS);
 	ck_assert_int_eq(park_idle_count(set), 0);
 	ck_assert_int_eq(park_idle_leave(set, p), -EINVAL);
@@ -290,8 +292,8 @@ START_TEST(test_errors)
 	ck_assert_int_eq(park_idle_count(second), 0);
 	/* None of that made a token or took the parker out. */
 	ck_assert_int_eq(park_idle_leave(set, p), 1);
-	ck_assert_int_eq(park_parker_park_timeout(p, MS),
-			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_int_eq(PARK_REASON(park_parker_park_timeout(p, MS)),
+			 PARK_TIMED_OUT);
 
 	park_idle_unref(second);
 	park_parker_unref(stranger);
@@ -570,6 +572,9 @@ START_TEST(test_empty_unpark_one_makes_no_system_call)
 {
 	if (under_valgrind())
 		return; /* valgrind's own calls would trip the filter */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+	return; /* and so would a sanitizer runtime's in the child */
+#endif
 	/* Resolve the PLT entries before the filter is on. */
 	ck_assert_int_eq(park_idle_unpark_one(set), 0);
 	ck_assert_int_eq(park_idle_count(set), 0);
