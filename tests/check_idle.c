@@ -717,7 +717,10 @@ END_TEST
 
 START_TEST(test_hammer_no_job_lost_or_run_twice)
 {
-	hammer(MAX_WORKERS, MAX_PRODUCERS);
+	/* Under valgrind, one worker: helgrind cannot see the driver's
+	 * atomic try-lock hand the event_base from one live thread to
+	 * another, and would report the base's fields as races. */
+	hammer(under_valgrind() ? 1 : MAX_WORKERS, MAX_PRODUCERS);
 }
 END_TEST
 
