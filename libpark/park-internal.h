@@ -17,9 +17,7 @@
 #if !defined(PARK_SLEEPER_FUTEX) && !defined(PARK_SLEEPER_CONDVAR)
 #error "define PARK_SLEEPER_FUTEX or PARK_SLEEPER_CONDVAR"
 #endif
-#ifdef PARK_SLEEPER_CONDVAR
 #include <pthread.h>
-#endif
 
 /* The parker's state word. The values are the protocol: keep them dense so
  * that park__state_corrupt() can name any other value as a bug. */
@@ -35,7 +33,8 @@ enum {
 /*
  * One allocation per parker, shared by the parker handle and all its
  * unparker handles (a park_unparker * is this struct). Aligned to a cache
- * line so that unparking one parker never touches another's line.
+ * line so that unparking one parker never touches another's line; what
+ * unpark touches (state, driver) stays on the first line.
  */
 struct park_parker {
 	_Atomic uint32_t state;
@@ -50,6 +49,13 @@ struct park_parker {
 	_Atomic uint64_t tokens;
 	_Atomic uint64_t timeouts;
 	_Atomic uint64_t spurious;
+	/* The idle set (idle.c). idle_set is the set this parker joined and
+	 * has not left, NULL when none: written under that set's lock, read
+	 * by the owner without it. The rest is guarded by the set's lock. */
+	park_idle *_Atomic idle_set;
+	struct park_parker *idle_prev, *idle_next;
+	/* Taken by an unpark, not yet left: on the set's woken list. */
+	bool idle_taken;
 #ifdef PARK_SLEEPER_CONDVAR
 	pthread_mutex_t mutex;
 	pthread_cond_t cond;
@@ -117,6 +123,20 @@ int park__post_push(struct park_post_queue *q, park_post_fn *fn, void *arg);
  * (!run: a forked child drops what its parent posted). Loop thread, or the
  * last reference. */
 void park__post_run(struct park_post_queue *q, bool run);
+
+/* --- idle.c: the idle set ------------------------------------------------- */
+
+/* Here rather than in idle.c so that white-box tests can hold the lock. */
+struct park_idle {
+	/* unpark_one's fast path reads only this, on its own line. */
+	_Atomic int count;
+	char pad[PARK_CACHE_LINE - sizeof(int)];
+	_Atomic uint32_t refs;
+	park_driver *driver;
+	pthread_mutex_t lock;
+	struct park_parker *idle; /* newest first */
+	struct park_parker *woken;
+} __attribute__((aligned(PARK_CACHE_LINE)));
 
 /* --- clock.c: CLOCK_MONOTONIC arithmetic ---------------------------------- */
 
