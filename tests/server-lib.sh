@@ -18,12 +18,13 @@ server_start() {
 	return 1
 }
 
-# server_stop: SIGINT, wait; prints its last line; returns its status.
+# server_stop: SIGINT, wait; sets $server_last to its last line of output
+# and returns its status. (Not in a $(...): a subshell cannot wait for it.)
 server_stop() {
 	kill -INT "$server_pid"
 	wait "$server_pid"
 	server_status=$?
-	tail -n 1 "$server_out"
+	server_last=$(tail -n 1 "$server_out")
 	rm -f "$server_out"
 	return $server_status
 }

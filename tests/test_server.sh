@@ -30,8 +30,9 @@ for workers in 3 0; do
 	check "$workers workers, keep-alive: 2000 of 2000 answered" complete "$r1" 2000
 	r2=$(server_load 500 8 0)
 	check "$workers workers, a connection per request: 500 of 500 answered" complete "$r2" 500
-	last=$(server_stop)
+	server_stop
 	status=$?
+	last=$server_last
 	echo "# $last"
 	check "$workers workers: SIGINT exits cleanly" test "$status" = 0
 	check "$workers workers: 2500 accepted, none lost" \

@@ -30,7 +30,8 @@ for work in 0 50 200; do
 			for w in "$workers" 0; do
 				server_start -w "$w" || exit 1
 				out=$(server_load "$requests" "$concurrency" "$work" $ka)
-				last=$(server_stop)
+				server_stop
+				last=$server_last
 				rps=$(echo "$out" | sed -n 's/^Requests per second: *\([0-9.]*\).*/\1/p')
 				p99=$(echo "$out" | sed -n 's/^ *99% *\([0-9]*\).*/\1/p')
 				lost=$(echo "$last" | sed -n 's/.* \([0-9]*\) lost$/\1/p')
