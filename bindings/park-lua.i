@@ -376,6 +376,28 @@ static void park_lua_harden_class(lua_State *L)
 	lua_pop(L, 1);
 }
 
+/* park.Driver() and park.Parker(): SWIG's __call keeps one result of the
+ * constructor, which loses the message and errno name of a failure. This
+ * one keeps them; upvalue 1 is the constructor. */
+static int park_lua_construct(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_replace(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+static void park_lua_set_constructor(lua_State *L, const char *class_name,
+				     lua_CFunction constructor)
+{
+	lua_getfield(L, -1, class_name);
+	lua_getmetatable(L, -1);
+	lua_pushcfunction(L, constructor);
+	lua_pushcclosure(L, park_lua_construct, 1);
+	lua_setfield(L, -2, "__call");
+	lua_pop(L, 2);
+}
+
 /* Runs at require, with the module table on top. */
 static void park_lua_open(lua_State *L)
 {
@@ -504,4 +526,7 @@ static int park_lua_unparker_from_raw(lua_State *L)
 			dlopen(self.dli_fname, RTLD_NOW | RTLD_NODELETE);
 	}
 	park_lua_open(L);
+	/* SWIG names a class's constructor wrapper _wrap_new_<class>. */
+	park_lua_set_constructor(L, "Driver", _wrap_new_Driver);
+	park_lua_set_constructor(L, "Parker", _wrap_new_Parker);
 %}

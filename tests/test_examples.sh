@@ -18,6 +18,7 @@ if [ -n "${PYTHON:-}" ]; then
 fi
 if [ -n "${LUA:-}" ]; then
 	run "$LUA" "$srcdir/docs/examples/handoff.lua"
+	run "$LUA" "$srcdir/docs/examples/linecount.lua"
 fi
 echo "1..$n"
 exit $fail

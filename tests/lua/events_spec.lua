@@ -167,15 +167,18 @@ describe("a callback", function()
   end)
 end)
 
+-- Each test registers from a function run by helpers.fresh, so that only
+-- the registration can keep what it made alive.
 describe("event lifetimes", function()
   it("keep handle, callback and upvalues while registered", function()
     local d, p = new_pair()
     local probe = helpers.probe()
     local ran = false
-    do
+    local function register()
       local captured = probe.new()
       d:timer(0.02, function() ran = captured ~= nil end)
     end
+    helpers.fresh(register)
     assert.is_true(probe.alive())
     helpers.park_until(park, p, function() return ran end)
     -- A one-shot timer is released once it ran.
@@ -185,11 +188,11 @@ describe("event lifetimes", function()
   it("are released on cancel", function()
     local d = park.Driver()
     local probe = helpers.probe()
-    local h
-    do
+    local function register()
       local captured = probe.new()
-      h = d:timer(10, function() return captured end)
+      return d:timer(10, function() return captured end)
     end
+    local h = helpers.fresh(register)
     assert.is_true(probe.alive())
     assert.is_true(h:cancel())
     assert.is_false(probe.alive())
@@ -199,15 +202,15 @@ describe("event lifetimes", function()
   it("are released with the Driver, even in a cycle through it", function()
     local probe = helpers.probe()
     local ran = false
-    local p, h
-    do
+    local function register()
       local d = park.Driver()
-      p = park.Parker(d)
       local captured = probe.new()
       -- Each callback holds the Driver, which holds the callback.
-      h = d:timer(0.01, 1, function() ran = true; return d, captured end)
+      local h = d:timer(0.01, 1, function() ran = true; return d, captured end)
       d:signal("SIGUSR2", function() return d, captured end)
+      return park.Parker(d), h
     end
+    local p, h = helpers.fresh(register)
     assert.is_false(probe.alive())
     assert.is_false(h:is_active())
     -- The parker still runs the driver's loop, with nothing on it.
@@ -220,11 +223,11 @@ describe("event lifetimes", function()
   it("are released on close", function()
     local d = park.Driver()
     local probe = helpers.probe()
-    local h
-    do
+    local function register()
       local captured = probe.new()
-      h = d:timer(10, function() return captured end)
+      return d:timer(10, function() return captured end)
     end
+    local h = helpers.fresh(register)
     d:close()
     assert.is_false(h:is_active())
     assert.is_false(probe.alive())
@@ -233,18 +236,16 @@ describe("event lifetimes", function()
 
   it("keep a file object alive (and open) while registered", function()
     local d = park.Driver()
-    local weak = setmetatable({}, {__mode = "k"})
-    local h
-    do
+    local probe = helpers.probe()
+    local function register()
       local f = assert(io.popen("true"))
-      weak[f] = true
-      h = d:io(f, "r", function() end)
+      probe.track(f)
+      return d:io(f, "r", function() end)
     end
-    helpers.collect()
-    assert.is_not_nil(next(weak))
+    local h = helpers.fresh(register)
+    assert.is_true(probe.alive())
     assert.is_true(h:cancel())
-    helpers.collect()
-    assert.is_nil(next(weak))
+    assert.is_false(probe.alive())
   end)
 end)
 

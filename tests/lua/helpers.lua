@@ -27,21 +27,34 @@ function helpers.kill(signal)
   assert(os.execute(("kill -%s %d"):format(signal, helpers.pid())))
 end
 
+-- Runs fn(...) on a coroutine and returns its results. What fn made and
+-- did not return is then unreachable: no stale slot of the caller's stack
+-- (which the collectors of 5.1 and LuaJIT scan whole) still holds it.
+function helpers.fresh(fn, ...)
+  local co = coroutine.create(fn)
+  local results = {coroutine.resume(co, ...)}
+  assert(results[1], results[2])
+  return (unpack or table.unpack)(results, 2, 3)
+end
+
 function helpers.collect()
   -- Finalized userdata is freed one cycle later.
   collectgarbage()
   collectgarbage()
 end
 
--- A probe: probe.new() gives a fresh object to capture in a closure;
--- probe.alive() says whether any such object is still reachable.
+-- A probe: probe.new() gives a fresh object to capture in a closure,
+-- probe.track(object) watches one; probe.alive() says whether any of them
+-- is still reachable.
 function helpers.probe()
   local seen = setmetatable({}, {__mode = "k"})
   local probe = {}
-  function probe.new()
-    local object = {}
+  function probe.track(object)
     seen[object] = true
     return object
+  end
+  function probe.new()
+    return probe.track({})
   end
   function probe.alive()
     helpers.collect()
