@@ -61,8 +61,11 @@ for source in $sources; do
 		exit 1
 	fi
 	say "luarocks make from the $source (Lua $version)"
-	(cd "$dir" && luarocks --lua-version="$version" make --tree="$tree" \
-		libpark-scm-1.rockspec) >"$work/rock-$source.log" 2>&1 ||
+	# The tarball's wrapper must do: no swig there.
+	swig=swig
+	[ "$source" = tarball ] && swig=false
+	(cd "$dir" && SWIG=$swig luarocks --lua-version="$version" make \
+		--tree="$tree" libpark-scm-1.rockspec) >"$work/rock-$source.log" 2>&1 ||
 		{ cat "$work/rock-$source.log"; exit 1; }
 	# Only the rock: no build tree, no system copy of the module.
 	LUA_CPATH="$tree/lib/lua/$version/?.so"
@@ -74,7 +77,8 @@ for source in $sources; do
 		assert(p:park() == "token")
 		print("rock: require \"park\" " .. park.version .. " ok")'
 	say "the Lua specs against the $source rock"
-	"$lua" "$busted" --output=TAP "$srcdir"/tests/lua/*_spec.lua >"$work/specs.log" 2>&1 ||
+	# busted needs its own C modules too; the rock's comes first.
+	LUA_CPATH="$LUA_CPATH;;" "$lua" "$busted" --output=TAP "$srcdir"/tests/lua/*_spec.lua >"$work/specs.log" 2>&1 ||
 		{ grep -v '^ok' "$work/specs.log"; exit 1; }
 	say "$(grep -c '^ok' "$work/specs.log") specs passed"
 done
