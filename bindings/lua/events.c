@@ -614,12 +614,13 @@ static int run_ready(lua_State *L)
 
 int park_lua_events_dispatch(lua_State *L, park_driver *d)
 {
-	lua_pushcfunction(L, run_ready);
 	struct park_lua_box *box = push_box(L, d);
 	if (!box || !box->ready_first) {
-		lua_pop(L, 2);
+		lua_pop(L, 1);
 		return 0;
 	}
+	lua_pushcfunction(L, run_ready);
+	lua_insert(L, -2);
 	struct dispatch_frame frame = {.driver = d, .up = dispatching};
 	dispatching = &frame;
 	int rc = lua_pcall(L, 1, 1, 0);
