@@ -2,8 +2,8 @@
  * The Lua module park, for Lua 5.1 to 5.4 and LuaJIT: the typemaps and C
  * glue for Lua, then the shared interface (park.i), then what only Lua
  * has: results without bit operators, errors the luv way, objects that a
- * finalizer or close() cannot break, events on a Driver
- * (bindings/lua/events.c) and passing an unparker between lua_States.
+ * finalizer or close() cannot break, events on a Driver and passing an
+ * unparker between lua_States. The plain C parts are in bindings/lua/.
  *
  * A park returns two values, reason and in_driver: reason is "token",
  * "timeout", "events" or "shutdown" (compared with ==, in every Lua),
@@ -13,8 +13,8 @@
  */
 %module park
 
-/* First in the wrapper: the platform feature macros (dladdr). Built by
- * luarocks there is no config.h. */
+/* First in the wrapper: the platform feature macros. Built by luarocks
+ * there is no config.h. */
 %begin %{
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -30,7 +30,6 @@
 
 /* Unparker:into_raw(), below: a new reference as a light userdata. */
 typedef void *park_raw_handle;
-static void *park_lua_into_raw(park_unparker *u);
 %}
 
 /* ---- results -------------------------------------------------------------- */
@@ -214,8 +213,7 @@ static void park_lua_set_count(lua_State *L, const char *name, uint64_t n)
 /* A value's type for messages: a park object's class, else Lua's name. */
 static const char *park_lua_typename(lua_State *L, int i)
 {
-	swig_lua_userdata *usr = lua_touserdata(L, i);
-	if (usr && lua_getmetatable(L, i)) {
+	if (lua_touserdata(L, i) && lua_getmetatable(L, i)) {
 		lua_getfield(L, -1, ".type");
 		const char *type = lua_tostring(L, -1);
 		lua_pop(L, 2);
@@ -304,7 +302,8 @@ static int park_lua_guarded(lua_State *L)
 	return lua_gettop(L);
 }
 
-/* The Driver's event methods: SWIG checks the Driver, events.c the rest. */
+/* The Driver's event methods: SWIG checks the Driver, driver-methods.c
+ * the rest. */
 static park_driver *park_lua_check_driver(lua_State *L)
 {
 	park_driver *d = NULL;
@@ -446,59 +445,11 @@ static void park_lua_open(lua_State *L)
  * u:into_raw() takes a new reference and returns it as a light userdata,
  * which the host program copies into the other state; there
  * park.unparker_from_raw(raw) adopts that reference into a new Unparker.
- * Every raw handle is recorded in a process-wide ledger until it is adopted,
- * so adopting one twice, or adopting a pointer that never was a raw handle,
- * is a Lua error instead of a use-after-free. A raw handle never adopted
- * keeps its parker's memory alive (64 bytes) until the process exits.
- *
- * Lua unloads a C module when the last state that required it closes; the
- * ledger must outlive that (a handle made in a state that closed is still
- * good), so the module pins itself in memory on first load.
+ * bindings/lua/raw.c keeps the ledger that makes a second adoption, or the
+ * adoption of any other pointer, a Lua error.
  */
 
 %{
-#include <dlfcn.h>
-#include <pthread.h>
-
-struct park_lua_raw {
-	park_unparker *unparker;
-	struct park_lua_raw *next;
-};
-static pthread_mutex_t park_lua_raw_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct park_lua_raw *park_lua_raw_ledger;
-
-static void *park_lua_into_raw(park_unparker *u)
-{
-	struct park_lua_raw *entry = malloc(sizeof *entry);
-	if (!entry)
-		return NULL;
-	entry->unparker = park_unparker_ref(u);
-	pthread_mutex_lock(&park_lua_raw_lock);
-	entry->next = park_lua_raw_ledger;
-	park_lua_raw_ledger = entry;
-	pthread_mutex_unlock(&park_lua_raw_lock);
-	return entry->unparker;
-}
-
-/* Removes one ledger entry for raw; NULL when there is none. */
-static park_unparker *park_lua_take_raw(const void *raw)
-{
-	park_unparker *found = NULL;
-	pthread_mutex_lock(&park_lua_raw_lock);
-	for (struct park_lua_raw **at = &park_lua_raw_ledger; *at;
-	     at = &(*at)->next) {
-		if ((const void *)(*at)->unparker == raw) {
-			struct park_lua_raw *entry = *at;
-			*at = entry->next;
-			found = entry->unparker;
-			free(entry);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&park_lua_raw_lock);
-	return found;
-}
-
 static int park_lua_unparker_from_raw(lua_State *L)
 {
 	if (lua_type(L, 1) != LUA_TLIGHTUSERDATA)
@@ -520,11 +471,7 @@ static int park_lua_unparker_from_raw(lua_State *L)
 }
 
 %init %{
-	{
-		Dl_info self;
-		if (dladdr((void *)&park_lua_raw_ledger, &self) && self.dli_fname)
-			dlopen(self.dli_fname, RTLD_NOW | RTLD_NODELETE);
-	}
+	park_lua_pin_module();
 	park_lua_open(L);
 	/* SWIG names a class's constructor wrapper _wrap_new_<class>. */
 	park_lua_set_constructor(L, "Driver", _wrap_new_Driver);

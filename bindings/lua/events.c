@@ -1,6 +1,7 @@
 /*
- * Events that scripts put on a Driver: driver:timer(), driver:io() and
- * driver:signal(), each returning a handle with :cancel().
+ * The events that scripts put on a Driver (driver:timer(), driver:io() and
+ * driver:signal(), whose arguments driver-methods.c checks), their handles
+ * with :cancel(), and the running of their callbacks.
  *
  * How a callback gets from libevent to Lua. The libevent callbacks here
  * run inside the driver's loop, on whichever thread holds the driver, and
@@ -36,9 +37,6 @@
 #include "park-lua.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,7 +47,6 @@
 #define HANDLE_MT "park.Handle"
 #define BOX_MT "park.events"
 
-enum park_lua_kind { KIND_TIMER, KIND_IO, KIND_SIGNAL };
 static const char *const kind_names[] = {"timer", "io", "signal"};
 
 struct park_lua_box;
@@ -183,7 +180,7 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 	struct park_lua_reg *reg = arg;
 	(void)fd;
 	(void)what;
-	if (reg->kind == KIND_TIMER && !timer_due(reg))
+	if (reg->kind == PARK_LUA_TIMER && !timer_due(reg))
 		return;
 	/* Fired again before its callback ran: it runs once. */
 	if (!reg->queued)
@@ -355,22 +352,10 @@ static int handle_gc(lua_State *L)
 	return 0;
 }
 
-/* --- registering ----------------------------------------------------------- */
+/* --- registering: the arguments are checked (driver-methods.c) -------------- */
 
-static void check_callback(lua_State *L, int i)
-{
-	if (lua_type(L, i) != LUA_TFUNCTION)
-		luaL_error(L, "park: the callback must be a function, not %s",
-			   luaL_typename(L, i));
-}
-
-/* Registers an event of the given kind on the Driver at index 1: fd (or
- * signal number) and flags for event_new, the callback at index fn and the
- * value to keep alive with it at index keep (0: none). Pushes the handle,
- * or a failure. */
-static int reg_add(lua_State *L, park_driver *d, enum park_lua_kind kind,
-		   evutil_socket_t fd, short flags, int fn, int keep,
-		   int64_t delay_ns, int64_t repeat_ns)
+int park_lua_events_add(lua_State *L, park_driver *d,
+			const struct park_lua_watch *w)
 {
 	struct park_lua_box *box = box_for(L, d);
 	if (!box)
@@ -382,17 +367,20 @@ static int reg_add(lua_State *L, park_driver *d, enum park_lua_kind kind,
 	luaL_getmetatable(L, HANDLE_MT);
 	lua_setmetatable(L, -2);
 	int handle = lua_gettop(L);
-	reg->kind = kind;
-	reg->repeat_ns = repeat_ns;
-	reg->ev = event_new(box->base, fd, flags, on_event, reg);
+	reg->kind = w->kind;
+	reg->repeat_ns = w->repeat_ns;
+	short flags = w->kind == PARK_LUA_IO ? w->io_flags | EV_PERSIST
+		    : w->kind == PARK_LUA_SIGNAL ? EV_SIGNAL | EV_PERSIST
+						 : 0;
+	reg->ev = event_new(box->base, w->fd, flags, on_event, reg);
 	if (!reg->ev)
 		return park_lua_fail(L, ENOMEM, "out of memory");
 
 	int rc;
 	errno = 0;
-	if (kind == KIND_TIMER) {
-		reg->due_ns = monotonic_ns() + delay_ns;
-		struct timeval tv = ns_to_timeval(delay_ns);
+	if (w->kind == PARK_LUA_TIMER) {
+		reg->due_ns = monotonic_ns() + w->delay_ns;
+		struct timeval tv = ns_to_timeval(w->delay_ns);
 		rc = event_add(reg->ev, &tv);
 	} else {
 		rc = event_add(reg->ev, NULL);
@@ -403,7 +391,7 @@ static int reg_add(lua_State *L, park_driver *d, enum park_lua_kind kind,
 		reg->ev = NULL;
 		char message[96];
 		snprintf(message, sizeof message, "libevent cannot watch %s %d: %s",
-			 kind == KIND_SIGNAL ? "signal" : "fd", (int)fd,
+			 w->kind == PARK_LUA_SIGNAL ? "signal" : "fd", w->fd,
 			 strerror(err));
 		return park_lua_fail(L, err, message);
 	}
@@ -414,10 +402,10 @@ static int reg_add(lua_State *L, park_driver *d, enum park_lua_kind kind,
 	lua_createtable(L, 3, 0);
 	lua_pushvalue(L, handle);
 	lua_rawseti(L, -2, 1);
-	lua_pushvalue(L, fn);
+	lua_pushvalue(L, w->callback);
 	lua_rawseti(L, -2, 2);
-	if (keep) {
-		lua_pushvalue(L, keep);
+	if (w->keep) {
+		lua_pushvalue(L, w->keep);
 		lua_rawseti(L, -2, 3);
 	}
 	lua_rawset(L, -3);
@@ -430,145 +418,6 @@ static int reg_add(lua_State *L, park_driver *d, enum park_lua_kind kind,
 	box->first = reg;
 	lua_pushvalue(L, handle);
 	return 1;
-}
-
-/* A number of seconds for a timer: finite, not negative. */
-static int64_t check_seconds(lua_State *L, int i, const char *what)
-{
-	if (lua_type(L, i) != LUA_TNUMBER)
-		luaL_error(L, "park: the %s must be a number of seconds, not %s",
-			   what, luaL_typename(L, i));
-	double s = lua_tonumber(L, i);
-	/* A century is "never" for any loop; beyond it the sum overflows. */
-	if (isnan(s) || s < 0 || s > 3.2e9)
-		luaL_error(L, "park: the %s must be a non-negative number of "
-			      "seconds below a century, not %f", what, s);
-	return (int64_t)ceil(s * 1e9);
-}
-
-/* driver:timer(delay, [repeat,] fn): fn(handle) runs once after delay
- * seconds, then every repeat seconds if repeat is given and not 0. */
-int park_lua_events_timer(lua_State *L, park_driver *d)
-{
-	int64_t delay = check_seconds(L, 2, "delay");
-	int64_t repeat = 0;
-	int fn = 3;
-	if (lua_type(L, 3) != LUA_TFUNCTION && !lua_isnoneornil(L, 4)) {
-		repeat = check_seconds(L, 3, "repeat interval");
-		fn = 4;
-	}
-	check_callback(L, fn);
-	return reg_add(L, d, KIND_TIMER, -1, 0, fn, 0, delay, repeat);
-}
-
-/* The file descriptor behind the value at index i: an integer, a file from
- * io.open/io.popen, or an object with a getfd method (luasocket). */
-static int check_fd(lua_State *L, int i)
-{
-	lua_Integer fd = -1;
-	void *file = park_lua_testudata(L, i, LUA_FILEHANDLE);
-	if (file) {
-		if (park_lua_file_closed(file))
-			luaL_error(L, "park: the file is closed");
-		fd = fileno(*(FILE **)file);
-	} else if (lua_type(L, i) == LUA_TNUMBER) {
-		if (!park_lua_tointeger(L, i, &fd))
-			luaL_error(L, "park: the fd must be an integer, not %f",
-				   lua_tonumber(L, i));
-	} else {
-		int type = lua_type(L, i);
-		if (type != LUA_TTABLE && type != LUA_TUSERDATA)
-			goto bad;
-		if (type == LUA_TUSERDATA) {
-			if (!luaL_getmetafield(L, i, "__index"))
-				goto bad;
-			lua_pop(L, 1);
-		}
-		lua_getfield(L, i, "getfd");
-		if (lua_type(L, -1) != LUA_TFUNCTION)
-			goto bad;
-		lua_pushvalue(L, i);
-		lua_call(L, 1, 1);
-		if (!park_lua_tointeger(L, -1, &fd))
-			luaL_error(L, "park: getfd() returned %s, not an integer",
-				   luaL_typename(L, -1));
-		lua_pop(L, 1);
-	}
-	if (fd < 0 || fd > INT32_MAX || fcntl((int)fd, F_GETFD) < 0)
-		luaL_error(L, "park: fd %d is not open", (int)fd);
-	return (int)fd;
-bad:
-	return luaL_error(L, "park: expected an fd (an integer, a file or an "
-			     "object with getfd), not %s",
-			  luaL_typename(L, i));
-}
-
-/* driver:io(fd, "r" or "w", fn): fn(handle) runs whenever fd is readable
- * (or writable), until cancelled. A file or socket object is kept alive
- * (and so open) while registered. */
-int park_lua_events_io(lua_State *L, park_driver *d)
-{
-	int fd = check_fd(L, 2);
-	const char *mode = lua_type(L, 3) == LUA_TSTRING ? lua_tostring(L, 3) : "";
-	short flags;
-	if (strcmp(mode, "r") == 0)
-		flags = EV_READ;
-	else if (strcmp(mode, "w") == 0)
-		flags = EV_WRITE;
-	else
-		return luaL_error(L, "park: the mode must be \"r\" or \"w\"");
-	check_callback(L, 4);
-	return reg_add(L, d, KIND_IO, fd, flags | EV_PERSIST, 4,
-		       lua_type(L, 2) == LUA_TNUMBER ? 0 : 2, 0, 0);
-}
-
-static const struct {
-	const char *name;
-	int number;
-} signal_names[] = {
-	{"SIGHUP", SIGHUP},   {"SIGINT", SIGINT},	  {"SIGQUIT", SIGQUIT},
-	{"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2},	  {"SIGPIPE", SIGPIPE},
-	{"SIGALRM", SIGALRM}, {"SIGTERM", SIGTERM},	  {"SIGCHLD", SIGCHLD},
-	{"SIGCONT", SIGCONT}, {"SIGTSTP", SIGTSTP},	  {"SIGTTIN", SIGTTIN},
-	{"SIGTTOU", SIGTTOU}, {"SIGWINCH", SIGWINCH},
-};
-
-/* A signal number, or a name such as "SIGUSR1". SIGKILL and SIGSTOP cannot
- * be caught; the signals a program gets for its own faults (SIGSEGV, ...)
- * must not be. */
-static int check_signal(lua_State *L, int i)
-{
-	if (lua_type(L, i) == LUA_TSTRING) {
-		const char *name = lua_tostring(L, i);
-		for (size_t k = 0; k < sizeof signal_names / sizeof *signal_names;
-		     k++)
-			if (strcmp(name, signal_names[k].name) == 0)
-				return signal_names[k].number;
-		return luaL_error(L, "park: unknown signal \"%s\"", name);
-	}
-	lua_Integer n;
-	if (!park_lua_tointeger(L, i, &n))
-		return luaL_error(L, "park: the signal must be a number or a "
-				     "name such as \"SIGUSR1\", not %s",
-				  luaL_typename(L, i));
-	for (size_t k = 0; k < sizeof signal_names / sizeof *signal_names; k++)
-		if (n == signal_names[k].number)
-			return (int)n;
-#ifdef SIGRTMIN
-	if (n >= SIGRTMIN && n <= SIGRTMAX)
-		return (int)n;
-#endif
-	return luaL_error(L, "park: signal %d cannot be watched", (int)n);
-}
-
-/* driver:signal(signum or name, fn): fn(handle) runs after the signal
- * arrived, until cancelled. Signals are process-wide: see README. */
-int park_lua_events_signal(lua_State *L, park_driver *d)
-{
-	int signum = check_signal(L, 2);
-	check_callback(L, 3);
-	return reg_add(L, d, KIND_SIGNAL, signum, EV_SIGNAL | EV_PERSIST, 3, 0,
-		       0, 0);
 }
 
 void park_lua_events_close(lua_State *L, int i)
@@ -603,7 +452,7 @@ static int run_ready(lua_State *L)
 		lua_rawgeti(L, -1, 2); /* the callback */
 		lua_rawgeti(L, -2, 1); /* its handle, the argument */
 		lua_remove(L, -3);
-		if (reg->kind == KIND_TIMER && reg->repeat_ns == 0)
+		if (reg->kind == PARK_LUA_TIMER && reg->repeat_ns == 0)
 			reg_cancel(L, reg); /* done; the stack holds both */
 		lua_call(L, 1, 0);
 		ran++;

@@ -11,7 +11,8 @@ SWIG ?= swig
 LUA_INCDIR ?= /usr/include
 
 wrapper = bindings/park_lua_wrap.c
-sources = $(wrapper) bindings/lua/fail.c bindings/lua/events.c
+sources = $(wrapper) bindings/lua/fail.c bindings/lua/driver-methods.c \
+	bindings/lua/events.c bindings/lua/raw.c
 headers = bindings/lua/park-lua.h bindings/lua/compat.h
 module = bindings/lua/park.so
 
@@ -21,7 +22,7 @@ $(module): $(sources) $(headers)
 	@$(PKG_CONFIG) --exists libpark libevent_core || { \
 	  echo "rock.mk: pkg-config finds no libpark (install it, or set PKG_CONFIG_PATH)" >&2; \
 	  exit 1; }
-	$(CC) $(CFLAGS) -pthread -I$(LUA_INCDIR) -Ibindings \
+	$(CC) $(CFLAGS) -pthread -fvisibility=hidden -I$(LUA_INCDIR) -Ibindings \
 	  `$(PKG_CONFIG) --cflags libpark libevent_core` \
 	  $(LIBFLAG) -o $@ $(sources) \
 	  `$(PKG_CONFIG) --libs libpark libevent_core` -ldl
