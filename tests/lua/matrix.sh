@@ -1,8 +1,10 @@
 #!/bin/sh
 # The Lua tests against every Lua: for each version, a build of its own
-# (configure --with-lua=VERSION), then make check with the Lua tests only:
-# the busted specs, the C host with one lua_State per thread, and the
-# examples.
+# (configure --with-lua=VERSION), then make check with the Lua tests only
+# (the busted specs, the C host with one lua_State per thread, the
+# examples), then a staged make install and installcheck, which runs the
+# README's Lua example and the Lua examples with the module installed in
+# that version's own directory (LIBDIR/lua/5.x).
 #
 #   tests/lua/matrix.sh [VERSION...]     (default: 5.1 5.2 5.3 5.4 luajit)
 #
@@ -32,7 +34,11 @@ for version in $versions; do
 		  "$srcdir/configure" -q --with-lua="$version" --enable-lua \
 			--disable-python; } &&
 		make -j2 &&
-		make -j2 check TESTS="$tests"
+		make -j2 check TESTS="$tests" &&
+		rm -rf stage &&
+		make install DESTDIR="$build/stage" &&
+		test -f "$build/stage$(make -s print-luacmoddir)/park.so" &&
+		make installcheck DESTDIR="$build/stage"
 	) >"$log" 2>&1
 	rc=$?
 	t1=$(date +%s)
