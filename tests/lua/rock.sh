@@ -15,7 +15,13 @@ build=$(cd "$1" && pwd)
 lua=${2:-lua5.4}
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 version=$("$lua" -e 'print((_VERSION:gsub("Lua ", "")))')
-busted=${BUSTED:-$(command -v busted)}
+busted=${BUSTED:-$(command -v busted || true)}
+for need in luarocks swig "$busted"; do
+	if [ -z "$need" ] || ! command -v "$need" >/dev/null; then
+		echo "rock: needs luarocks, swig and busted (apt-get install luarocks swig lua-busted)" >&2
+		exit 2
+	fi
+done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
