@@ -12,6 +12,7 @@
 #include "helpers.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,7 +308,7 @@ START_TEST(test_driver_failure_is_returned)
 	run_ok(L, "park = require 'park'");
 	struct rlimit saved;
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
-	int lowest_free = dup(0);
+	int lowest_free = open("/dev/null", O_RDONLY);
 	ck_assert_int_ge(lowest_free, 0);
 	close(lowest_free);
 	struct rlimit tight = {.rlim_cur = (rlim_t)lowest_free,
