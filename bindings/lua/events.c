@@ -354,13 +354,22 @@ static int handle_gc(lua_State *L)
 
 /* --- registering: the arguments are checked (driver-methods.c) -------------- */
 
+/* Sets R[reg] (R at index r) to the value on top, popping it. */
+static void set_entry(lua_State *L, int r, struct park_lua_reg *reg)
+{
+	lua_pushlightuserdata(L, reg);
+	lua_insert(L, -2);
+	lua_rawset(L, r);
+}
+
 int park_lua_events_add(lua_State *L, park_driver *d,
 			const struct park_lua_watch *w)
 {
 	struct park_lua_box *box = box_for(L, d);
 	if (!box)
 		return park_lua_fail(L, ENOMEM, "out of memory");
-	int box_index = lua_gettop(L);
+	park_lua_getuservalue(L, -1);
+	int r = lua_gettop(L);
 
 	struct park_lua_reg *reg = lua_newuserdata(L, sizeof *reg);
 	memset(reg, 0, sizeof *reg);
@@ -369,36 +378,9 @@ int park_lua_events_add(lua_State *L, park_driver *d,
 	int handle = lua_gettop(L);
 	reg->kind = w->kind;
 	reg->repeat_ns = w->repeat_ns;
-	short flags = w->kind == PARK_LUA_IO ? w->io_flags | EV_PERSIST
-		    : w->kind == PARK_LUA_SIGNAL ? EV_SIGNAL | EV_PERSIST
-						 : 0;
-	reg->ev = event_new(box->base, w->fd, flags, on_event, reg);
-	if (!reg->ev)
-		return park_lua_fail(L, ENOMEM, "out of memory");
 
-	int rc;
-	errno = 0;
-	if (w->kind == PARK_LUA_TIMER) {
-		reg->due_ns = monotonic_ns() + w->delay_ns;
-		struct timeval tv = ns_to_timeval(w->delay_ns);
-		rc = event_add(reg->ev, &tv);
-	} else {
-		rc = event_add(reg->ev, NULL);
-	}
-	if (rc < 0) {
-		int err = errno ? errno : EIO;
-		event_free(reg->ev);
-		reg->ev = NULL;
-		char message[96];
-		snprintf(message, sizeof message, "libevent cannot watch %s %d: %s",
-			 w->kind == PARK_LUA_SIGNAL ? "signal" : "fd", w->fd,
-			 strerror(err));
-		return park_lua_fail(L, err, message);
-	}
-
-	/* R[reg] = {handle, callback, keep}. */
-	park_lua_getuservalue(L, box_index);
-	lua_pushlightuserdata(L, reg);
+	/* Everything Lua allocates comes first: a memory error raised after
+	 * libevent took the event would leave it unowned. */
 	lua_createtable(L, 3, 0);
 	lua_pushvalue(L, handle);
 	lua_rawseti(L, -2, 1);
@@ -408,16 +390,43 @@ int park_lua_events_add(lua_State *L, park_driver *d,
 		lua_pushvalue(L, w->keep);
 		lua_rawseti(L, -2, 3);
 	}
-	lua_rawset(L, -3);
-	lua_pop(L, 1);
+	set_entry(L, r, reg);
+
+	short flags = w->kind == PARK_LUA_IO ? w->io_flags | EV_PERSIST
+		    : w->kind == PARK_LUA_SIGNAL ? EV_SIGNAL | EV_PERSIST
+						 : 0;
+	reg->ev = event_new(box->base, w->fd, flags, on_event, reg);
+	int rc = -1, err = ENOMEM;
+	if (reg->ev) {
+		errno = 0;
+		if (w->kind == PARK_LUA_TIMER) {
+			reg->due_ns = monotonic_ns() + w->delay_ns;
+			struct timeval tv = ns_to_timeval(w->delay_ns);
+			rc = event_add(reg->ev, &tv);
+		} else {
+			rc = event_add(reg->ev, NULL);
+		}
+		err = errno ? errno : EIO;
+	}
+	if (rc < 0) {
+		if (reg->ev)
+			event_free(reg->ev);
+		reg->ev = NULL;
+		lua_pushnil(L);
+		set_entry(L, r, reg);
+		char message[96];
+		snprintf(message, sizeof message, "libevent cannot watch %s %d: %s",
+			 w->kind == PARK_LUA_SIGNAL ? "signal" : "fd", w->fd,
+			 strerror(err));
+		return park_lua_fail(L, err, message);
+	}
 
 	reg->box = box;
 	reg->next = box->first;
 	if (box->first)
 		box->first->prev = reg;
 	box->first = reg;
-	lua_pushvalue(L, handle);
-	return 1;
+	return 1; /* the handle, on top */
 }
 
 void park_lua_events_close(lua_State *L, int i)
