@@ -89,15 +89,22 @@ print("installcheck: python ok", park.__version__)
 fi
 
 if [ -n "${luacmoddir:-}" ]; then
+	# Only the installed module: no build tree on the C path.
+	LUA_CPATH="$luacmoddir/?.so"
+	export LUA_CPATH
 	echo "installcheck: the README's Lua example"
 	readme_snippet Lua "Threading rules" > "$work/readme.lua"
-	LUA_CPATH="$luacmoddir/?.so" "$LUA" "$work/readme.lua"
+	"$LUA" "$work/readme.lua"
+	for example in handoff linecount; do
+		echo "installcheck: docs/examples/$example.lua"
+		"$LUA" "$srcdir/docs/examples/$example.lua"
+	done
 	echo "installcheck: require \"park\" from $luacmoddir"
-	LUA_CPATH="$luacmoddir/?.so" "$LUA" -e '
+	"$LUA" -e '
 local park = require "park"
 local p = park.Parker()
 p:unparker():unpark()
-assert(p:park() == park.TOKEN)
+assert(p:park() == "token")
 print("installcheck: lua ok " .. park.version)
 '
 fi
