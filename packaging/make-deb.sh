@@ -59,7 +59,7 @@ fi
 # Everything lintian has to say goes to lintian.txt; only errors and
 # warnings fail.
 rc=0
-lintian --info --display-info --display-experimental --pedantic \
+lintian --display-info --display-experimental --pedantic \
 	--fail-on error,warning "$changes" >"$out/lintian.txt" 2>&1 || rc=$?
 cat "$out/lintian.txt"
 [ $rc -eq 0 ] || die "lintian reports errors or warnings ($out/lintian.txt)"
