@@ -83,7 +83,9 @@ debs=
 for p in $packages; do
 	debs="$debs $(ls "$build"/deb/"$p"_*.deb)"
 done
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $debs
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	$debs >"$build/deb/apt.log" 2>&1 ||
+	{ cat "$build/deb/apt.log"; die "apt-get install failed"; }
 
 arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 libdir=/usr/lib/$arch
