@@ -7,14 +7,14 @@
 #
 # OUTDIR (made afresh) receives the .debs, the source package, the
 # .changes, build.log and lintian.txt. DPKG_BUILDPACKAGE_FLAGS (default
-# "-us -uc": source and binaries, unsigned; "-us -uc -b" for binaries only)
-# goes to dpkg-buildpackage. lintian errors and warnings fail the target;
+# "-us -uc -Jauto": source and binaries, unsigned, parallel; "-b" for the
+# binaries only) goes to dpkg-buildpackage. lintian errors and warnings fail the target;
 # packaging/debian/*lintian-overrides says why each remaining one is fine.
 set -eu
 tarball=${1:?usage: make-deb.sh TARBALL VERSION OUTDIR}
 version=${2:?usage: make-deb.sh TARBALL VERSION OUTDIR}
 out=${3:?usage: make-deb.sh TARBALL VERSION OUTDIR}
-flags=${DPKG_BUILDPACKAGE_FLAGS:--us -uc}
+flags=${DPKG_BUILDPACKAGE_FLAGS:--us -uc -Jauto}
 
 die() {
 	echo "make deb: $*" >&2
