@@ -2,7 +2,7 @@
 # packaging/make-deb.sh refuses, before building anything, a tarball that
 # cannot make the packages it claims: one without packaging/debian, and
 # one whose debian/changelog names another upstream version (TAP).
-make_deb="$srcdir/packaging/make-deb.sh"
+make_deb=$(cd "$srcdir" && pwd)/packaging/make-deb.sh
 echo "1..2"
 if ! command -v dpkg-parsechangelog >/dev/null 2>&1 ||
 	! command -v dpkg-buildpackage >/dev/null 2>&1 ||
