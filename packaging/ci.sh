@@ -50,39 +50,39 @@ fi
 step "make deb"
 make -C "$build" deb
 
-# Whatever apt installs now (the packages and any dependency they pull in)
-# is purged again on the way out, however this script ends.
-installed() {
-	dpkg-query -W -f='${db:Status-Abbrev} ${binary:Package}\n' |
-		awk '$1 ~ /^.i/ { print $2 }' | sort
+step "install $packages"
+debs=
+for p in $packages; do
+	debs="$debs $(ls "$build"/deb/"$p"_*.deb)"
+done
+# Exactly what apt is about to install (the packages and any dependency
+# they pull in) is purged on the way out, however this script ends; other
+# packages are left alone, even ones installed meanwhile.
+apt_get() {
+	DEBIAN_FRONTEND=noninteractive apt-get -y -q --no-install-recommends "$@"
 }
-before=$(mktemp)
-installed >"$before"
+plan=$(apt_get -s install $debs)
+upgrades=$(echo "$plan" | awk '$1 == "Inst" && $3 ~ /^\[/ { print $2 }')
+[ -z "$upgrades" ] || die "installing would upgrade $upgrades; I could not undo that"
+new=$(echo "$plan" | awk '$1 == "Inst" { print $2 }')
 cleanup() {
 	rc=$?
-	step "remove the packages"
-	new=$(installed | comm -13 "$before" -)
-	if [ -n "$new" ]; then
-		DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $new >/dev/null ||
-			{ echo "packaging/ci.sh: could not purge: $new" >&2; rc=1; }
-	fi
-	still=$(installed | comm -13 "$before" -)
-	[ -z "$still" ] || { echo "packaging/ci.sh: still installed: $still" >&2; rc=1; }
-	rm -f "$before"
+	step "remove $new"
+	apt_get purge $new >"$build/deb/apt-purge.log" 2>&1 ||
+		{ cat "$build/deb/apt-purge.log"; echo "packaging/ci.sh: could not purge" >&2; rc=1; }
+	for p in $new; do
+		if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$'; then
+			echo "packaging/ci.sh: $p is still installed" >&2
+			rc=1
+		fi
+	done
 	echo "packaging/ci.sh: $([ $rc -eq 0 ] && echo passed || echo FAILED)" \
 		"in $(($(date +%s) - start)) s"
 	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-step "install $packages"
-debs=
-for p in $packages; do
-	debs="$debs $(ls "$build"/deb/"$p"_*.deb)"
-done
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-	$debs >"$build/deb/apt.log" 2>&1 ||
+apt_get install $debs >"$build/deb/apt.log" 2>&1 ||
 	{ cat "$build/deb/apt.log"; die "apt-get install failed"; }
 
 step "the consumers (packaging/debian/tests/consumers)"
