@@ -64,7 +64,7 @@ apt_get() {
 plan=$(apt_get -s install $debs)
 upgrades=$(echo "$plan" | awk '$1 == "Inst" && $3 ~ /^\[/ { print $2 }')
 [ -z "$upgrades" ] || die "installing would upgrade $upgrades; I could not undo that"
-new=$(echo "$plan" | awk '$1 == "Inst" { print $2 }')
+new=$(echo "$plan" | awk '$1 == "Inst" { printf "%s ", $2 }')
 cleanup() {
 	rc=$?
 	step "remove $new"
