@@ -17,6 +17,7 @@ description = {
       readiness and signals served by whichever parker sleeps in the
       driver's event loop.
    ]],
+   license = "MIT",
 }
 dependencies = {
    "lua >= 5.1, < 5.5",
