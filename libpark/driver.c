@@ -18,7 +18,7 @@
 
 #include <event2/event.h>
 
-#ifdef HAVE_SYS_EVENTFD_H
+#ifdef PARK_WAKE_EVENTFD
 #include <sys/eventfd.h>
 #endif
 
@@ -26,11 +26,13 @@ struct park_driver {
 	_Atomic uint32_t refs;
 	_Atomic bool locked;
 	_Atomic bool shut_down;
-	/* The read end doubles as the write end for an eventfd. */
+	/* The wake channel (configure --with-wake): an eventfd, whose read
+	 * end doubles as the write end, or a pipe. */
 	int wake_read_fd;
 	int wake_write_fd;
-	/* Edge-triggered wake event: nothing to drain, the loop sleeps again
-	 * once the edge is consumed. Level-triggered backends must drain. */
+	/* Edge-triggered wake event (epoll): nothing to drain, the loop
+	 * sleeps again once the edge is consumed. Level-triggered backends
+	 * (poll, select) must drain, or every later loop returns at once. */
 	bool wake_needs_drain;
 	bool owns_base;
 	/* Set by the timer callback; read by the lock holder. */
@@ -43,15 +45,24 @@ struct park_driver {
 /* The driver whose loop this thread is running, to refuse re-entry. */
 static _Thread_local const park_driver *running_driver;
 
+/* Empties the channel: an eventfd in one read (it resets the counter), a
+ * pipe until it would block. A write that lands after this is a wake for
+ * the next iteration, which the state word makes harmless. */
 static void wake_channel_drain(evutil_socket_t fd, short what, void *arg)
 {
 	park_driver *d = arg;
-	char buf[64];
+	/* At least the 8 bytes an eventfd read needs. */
+	uint64_t buf[64];
 	(void)what;
 	if (!d->wake_needs_drain)
 		return;
-	while (read(fd, buf, sizeof buf) > 0)
-		;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || d->wake_read_fd == d->wake_write_fd)
+			return;
+	}
 }
 
 static void timer_fired(evutil_socket_t fd, short what, void *arg)
@@ -64,7 +75,7 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 
 static int wake_channel_open(park_driver *d)
 {
-#ifdef HAVE_SYS_EVENTFD_H
+#ifdef PARK_WAKE_EVENTFD
 	int fd = PARK_FAULT_OR(PARK_FAULT_WAKE_CHANNEL, (errno = EMFILE, -1),
 			       eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
 	if (fd < 0)
@@ -200,21 +211,28 @@ void park_driver_unref(park_driver *d)
 		driver_destroy(d);
 }
 
+/* One write(2) and atomics: async-signal-safe, so unpark and shutdown may
+ * run in a signal handler; errno is restored for the code it interrupted. */
 int park__driver_wake(park_driver *d)
 {
+	int saved = errno, r = 0;
 	uint64_t one = 1;
 	/* An eventfd takes 8 bytes, a pipe takes the first one. */
 	size_t len = d->wake_read_fd == d->wake_write_fd ? sizeof one : 1;
 	for (;;) {
 		if (PARK_FAULT_OR(PARK_FAULT_WAKE_WRITE, (errno = EIO, -1),
 				  write(d->wake_write_fd, &one, len)) >= 0)
-			return 0;
+			break;
 		/* Full means already readable: the loop will return anyway. */
 		if (errno == EAGAIN)
-			return 0;
-		if (errno != EINTR)
-			return -errno;
+			break;
+		if (errno != EINTR) {
+			r = -errno;
+			break;
+		}
 	}
+	errno = saved;
+	return r;
 }
 
 int park_driver_shutdown(park_driver *d)

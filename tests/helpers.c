@@ -2,12 +2,16 @@
 
 #include "helpers.h"
 
+#include <linux/futex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 /* The system call thread tid is blocked in and its first argument, from
  * /proc/self/task/TID/syscall; false while it runs. */
@@ -25,9 +29,191 @@ static bool blocked_syscall(pid_t tid, long *nr, uintptr_t *arg0)
 	       (*arg0 = (uintptr_t)a0, true);
 }
 
+/*
+ * What the kernel shows for the calls a parked thread sleeps in. The numbers
+ * in /proc/TID/syscall are the running kernel's: natively this build's SYS_*
+ * names, but under qemu-user the host's (and a futex address is the host's
+ * view of ours). So the probe trusts no table: before the tests it watches
+ * threads blocked in the very calls it will look for (a futex wait on a known
+ * word; a libevent loop on each backend this libevent has) and learns what
+ * the kernel shows for each. If it cannot learn them, every "where does it
+ * sleep" check fails; it never passes by default.
+ */
+static struct {
+	bool learned;
+	const char *failure;
+	long futex_nr;
+	/* The address the kernel shows minus the address we waited on. */
+	intptr_t futex_offset;
+	long loop_nr[8];
+	const char *loop_method[8];
+	size_t loops;
+	bool emulated;
+} probe;
+
+struct blocker {
+	pthread_t thread;
+	_Atomic pid_t tid;
+	_Atomic uint32_t word;
+	struct event_base *base;
+};
+
+static void *block_on_futex(void *arg)
+{
+	struct blocker *b = arg;
+	b->tid = current_tid();
+	while (atomic_load(&b->word) == 0)
+		syscall(SYS_futex, &b->word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	return NULL;
+}
+
+static void *block_in_loop(void *arg)
+{
+	struct blocker *b = arg;
+	b->tid = current_tid();
+	event_base_loop(b->base, EVLOOP_ONCE);
+	return NULL;
+}
+
+static void ignore_event(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+}
+
+/* Starts fn in a thread and reads what the kernel shows once the thread
+ * has stayed blocked in the same call for 10 consecutive looks. */
+static bool learn_blocked(struct blocker *b, void *(*fn)(void *), long *nr,
+			  uintptr_t *arg0)
+{
+	b->tid = 0;
+	if (pthread_create(&b->thread, NULL, fn, b) != 0)
+		return false;
+	while (b->tid == 0)
+		usleep(100);
+	long last_nr = -1;
+	uintptr_t last_a0 = 0;
+	int same = 0;
+	int64_t give_up = now_ns() + 20000 * MS;
+	while (same < 10 && now_ns() < give_up) {
+		usleep(1000);
+		long n;
+		uintptr_t a;
+		if (!blocked_syscall(b->tid, &n, &a) || n < 0) {
+			same = 0;
+			continue;
+		}
+		same = n == last_nr && a == last_a0 ? same + 1 : 0;
+		last_nr = n;
+		last_a0 = a;
+	}
+	*nr = last_nr;
+	*arg0 = last_a0;
+	return same >= 10;
+}
+
+static bool learn_futex(intptr_t *offset)
+{
+	struct blocker b = {.word = 0};
+	long nr;
+	uintptr_t a0;
+	bool ok = learn_blocked(&b, block_on_futex, &nr, &a0);
+	atomic_store(&b.word, 1);
+	syscall(SYS_futex, &b.word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	pthread_join(b.thread, NULL);
+	probe.futex_nr = nr;
+	*offset = (intptr_t)(a0 - (uintptr_t)&b.word);
+	return ok;
+}
+
+/* One backend, alone: every other method avoided, the environment
+ * (EVENT_NOEPOLL...) ignored so that each one is learned. */
+static bool learn_loop(const char *method, long *nr)
+{
+	struct event_config *cfg = event_config_new();
+	const char **all = event_get_supported_methods();
+	for (size_t i = 0; all && all[i]; i++)
+		if (strcmp(all[i], method) != 0)
+			event_config_avoid_method(cfg, all[i]);
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);
+	struct blocker b = {.base = event_base_new_with_config(cfg)};
+	event_config_free(cfg);
+	int fds[2];
+	if (!b.base || pipe(fds) != 0)
+		return false;
+	struct event *ev = event_new(b.base, fds[0], EV_READ, ignore_event, NULL);
+	event_add(ev, NULL);
+	uintptr_t a0;
+	bool ok = learn_blocked(&b, block_in_loop, nr, &a0);
+	ok = write(fds[1], "x", 1) == 1 && ok;
+	pthread_join(b.thread, NULL);
+	event_free(ev);
+	event_base_free(b.base);
+	close(fds[0]);
+	close(fds[1]);
+	return ok;
+}
+
+static void learn(void)
+{
+	intptr_t off1, off2;
+	/* Twice, at two addresses: the offset must not depend on which. */
+	if (!learn_futex(&off1) || !learn_futex(&off2) || off1 != off2) {
+		probe.failure = "no stable futex wait seen in /proc/TID/syscall";
+		return;
+	}
+	probe.futex_offset = off1;
+	/* Copied: every call of event_get_supported_methods() frees the
+	 * array the previous one returned (the names stay). */
+	const char *methods[8] = {NULL};
+	const char **all = event_get_supported_methods();
+	for (size_t i = 0; all && all[i] && i < 7; i++)
+		methods[i] = all[i];
+	for (size_t i = 0; methods[i]; i++) {
+		long nr;
+		if (!learn_loop(methods[i], &nr) || nr == probe.futex_nr) {
+			probe.failure = "a libevent loop's wait cannot be told "
+					"from a futex wait in /proc/TID/syscall";
+			return;
+		}
+		probe.loop_method[probe.loops] = methods[i];
+		probe.loop_nr[probe.loops++] = nr;
+	}
+	if (probe.loops == 0) {
+		probe.failure = "libevent lists no backend";
+		return;
+	}
+	probe.emulated = probe.futex_nr != SYS_futex || probe.futex_offset != 0;
+	probe.learned = true;
+}
+
+void sleep_probe_learn(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, learn);
+}
+
+void sleep_probe_report(FILE *out)
+{
+	sleep_probe_learn();
+	if (!probe.learned) {
+		fprintf(out, "# sleep probe: FAILED: %s\n", probe.failure);
+		return;
+	}
+	fprintf(out, "# sleep probe: futex is %ld%s; loop waits:", probe.futex_nr,
+		probe.emulated ? " (not this build's SYS_futex: emulated CPU, "
+				 "using what the kernel shows)"
+			       : "");
+	for (size_t i = 0; i < probe.loops; i++)
+		fprintf(out, " %s %ld", probe.loop_method[i], probe.loop_nr[i]);
+	fprintf(out, "\n");
+}
+
 static bool wait_until(pid_t tid, bool (*match)(long, uintptr_t, const void *),
 		       const void *arg)
 {
+	sleep_probe_learn();
+	ck_assert_msg(probe.learned, "cannot see where threads sleep: %s",
+		      probe.failure);
 	int64_t give_up = now_ns() + 20000 * MS;
 	while (now_ns() < give_up) {
 		long nr;
@@ -39,51 +225,23 @@ static bool wait_until(pid_t tid, bool (*match)(long, uintptr_t, const void *),
 	return false;
 }
 
-/* Every call a libevent backend may block in. Newer architectures (arm64)
- * have only the p- variants, so each name is used where it exists. */
-static const long loop_waits[] = {
-#ifdef SYS_epoll_wait
-    SYS_epoll_wait,
-#endif
-#ifdef SYS_epoll_pwait
-    SYS_epoll_pwait,
-#endif
-#ifdef SYS_epoll_pwait2
-    SYS_epoll_pwait2,
-#endif
-#ifdef SYS_poll
-    SYS_poll,
-#endif
-#ifdef SYS_ppoll
-    SYS_ppoll,
-#endif
-#ifdef SYS_select
-    SYS_select,
-#endif
-#ifdef SYS_pselect6
-    SYS_pselect6,
-#endif
-#ifdef SYS__newselect
-    SYS__newselect,
-#endif
-};
-
 static bool is_loop_wait(long nr, uintptr_t a0, const void *arg)
 {
 	(void)a0;
 	(void)arg;
-	for (size_t i = 0; i < sizeof loop_waits / sizeof loop_waits[0]; i++)
-		if (nr == loop_waits[i])
+	for (size_t i = 0; i < probe.loops; i++)
+		if (nr == probe.loop_nr[i])
 			return true;
 	return false;
 }
 
 static bool is_parker_futex(long nr, uintptr_t a0, const void *parker)
 {
-	uintptr_t base = (uintptr_t)parker;
-	/* The futex sleeper waits on the state word, the condvar one on a
-	 * word of its condition variable: both inside the parker. */
-	return nr == SYS_futex && a0 >= base && a0 < base + 256;
+	uintptr_t base = (uintptr_t)parker + (uintptr_t)probe.futex_offset;
+	/* The futex sleeper waits on the state word, the sem one on the
+	 * semaphore's word and the condvar one on a word of its condition
+	 * variable: all inside the parker's allocation (at most 256 bytes). */
+	return nr == probe.futex_nr && a0 >= base && a0 < base + 256;
 }
 
 bool wait_in_driver(pid_t tid)
@@ -156,6 +314,9 @@ int run_suites(Suite *first, ...)
 		srunner_add_suite(sr, s);
 	va_end(ap);
 	srunner_set_tap(sr, "-");
+	/* Learned here, before Check forks a child per test. */
+	sleep_probe_report(stdout);
+	fflush(stdout);
 	srunner_run_all(sr, CK_SILENT);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
