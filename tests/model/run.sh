@@ -42,10 +42,12 @@ verify() {
 }
 verify "condvar sleeper" pass
 verify "futex sleeper" pass -DFUTEX
+verify "sem sleeper" pass -DSEM
 verify "unpark by CAS instead of swap (condvar)" counterexample -DBROKEN_CAS_UNPARK
 verify "unpark by CAS instead of swap (futex)" counterexample -DFUTEX -DBROKEN_CAS_UNPARK
 verify "condvar unpark without the mutex hand-off" counterexample -DBROKEN_NO_HANDOFF
 verify "driver woken by a loopbreak flag (condvar)" counterexample -DBROKEN_LOOPBREAK
 verify "driver woken by a loopbreak flag (futex)" counterexample -DFUTEX -DBROKEN_LOOPBREAK
+verify "sem posted before the swap" counterexample -DSEM -DBROKEN_POST_FIRST
 echo "1..$n"
 exit $fail
