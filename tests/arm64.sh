@@ -54,7 +54,7 @@ sysroot="$dir/sysroot"
 if [ ! -f "$sysroot/usr/include/event2/event-config.h" ]; then
 	say "unpacking libevent-dev:arm64 into $sysroot"
 	mkdir -p "$dir/debs" "$sysroot"
-	(cd "$dir/debs" && apt-get download -q libevent-dev:arm64 >/dev/null) &&
+	(cd "$dir/debs" && apt-get download -q -o APT::Sandbox::User=root libevent-dev:arm64 >/dev/null) &&
 		dpkg -x "$dir"/debs/libevent-dev_*_arm64.deb "$sysroot" ||
 		{ echo "Bail out! could not unpack libevent-dev:arm64"; exit 1; }
 	# Its .so link points at the runtime library, installed system-wide.
@@ -108,7 +108,7 @@ grep -h '^# .*signals at the' tests/check-signals-*.log
 for prog in $stress; do
 	n=$((n + 1))
 	if out=$(qemu-aarch64 "$prog" -o "$stress_ops" 2>&1); then
-		echo "ok $n - $(echo "$out" | head -n 1 | sed 's/,.*operations.*//'): $(echo "$out" | tail -n 2 | head -n 1)"
+		echo "ok $n - $prog under qemu-aarch64: $(echo "$out" | tail -n 2 | head -n 1 | sed 's/^stress: //')"
 	else
 		echo "not ok $n - $prog under qemu-aarch64"
 		fail=1
