@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -343,9 +344,10 @@ START_TEST(test_failed_shutdown_write_leaves_errno_alone)
 END_TEST
 
 #ifdef PARK_SLEEPER_CONDVAR
-/* The documented limit: the handler interrupts a thread that holds the
- * parker's mutex (as the parking thread does around its wait), and the
- * unpark blocks on that mutex for ever. SIGALRM ends it. */
+/* The documented limit, in a child process: a handler unparks while its
+ * thread holds the parker's mutex (as the parking thread does around its
+ * wait), and the unpark waits for that mutex for ever, asleep on a futex
+ * inside the parker. The child is killed when that has been seen. */
 static void unpark_in_handler(int sig)
 {
 	(void)sig;
@@ -354,16 +356,23 @@ static void unpark_in_handler(int sig)
 
 START_TEST(test_condvar_unpark_in_handler_deadlocks)
 {
-	atomic_store(&parker->state, PARK_STATE_PARKED_CONDVAR);
-	pthread_mutex_lock(&parker->mutex);
-	install(SIGUSR1, unpark_in_handler);
-	/* Check's own SIGALRM handler, inherited from its runner, would
-	 * turn the alarm into a SIGKILL. */
-	install(SIGALRM, SIG_DFL);
-	alarm(1);
-	raise(SIGUSR1);
-	ck_abort_msg("unpark in a handler returned while its thread held "
-		     "the parker's mutex: the documented limit is gone");
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		install(SIGUSR1, unpark_in_handler);
+		atomic_store(&parker->state, PARK_STATE_PARKED_CONDVAR);
+		pthread_mutex_lock(&parker->mutex);
+		raise(SIGUSR1);
+		_exit(0); /* the handler returned: no deadlock */
+	}
+	bool stuck = wait_on_sleeper_in(child, child, parker);
+	int status = 0;
+	pid_t gone = waitpid(child, &status, WNOHANG);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	ck_assert_msg(gone == 0 && stuck,
+		      "unpark in a handler returned while its thread held "
+		      "the parker's mutex: the documented limit is gone");
 }
 END_TEST
 #endif
@@ -378,8 +387,7 @@ static Suite *signal_suite(void)
 	printf("# condvar sleeper: unpark takes the parker's mutex, so it is "
 	       "not async-signal-safe; the sleeper-path cases are replaced "
 	       "by test_condvar_unpark_in_handler_deadlocks\n");
-	tcase_add_test_raise_signal(tc, test_condvar_unpark_in_handler_deadlocks,
-				    SIGALRM);
+	tcase_add_test(tc, test_condvar_unpark_in_handler_deadlocks);
 #else
 	tcase_add_test(tc, test_handler_in_parking_thread_unparks_it_on_sleeper);
 	tcase_add_test(tc, test_handler_in_other_thread_unparks_sleeper);

@@ -13,12 +13,18 @@
 
 #include <event2/event.h>
 
-/* The system call thread tid is blocked in and its first argument, from
- * /proc/self/task/TID/syscall; false while it runs. */
-static bool blocked_syscall(pid_t tid, long *nr, uintptr_t *arg0)
+/* The system call thread tid of process pid (0: this one) is blocked in
+ * and its first argument, from /proc/PID/task/TID/syscall; false while it
+ * runs. */
+static bool blocked_syscall(pid_t pid, pid_t tid, long *nr, uintptr_t *arg0)
 {
 	char path[64], buf[256];
-	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+	if (pid == 0)
+		snprintf(path, sizeof path, "/proc/self/task/%d/syscall",
+			 (int)tid);
+	else
+		snprintf(path, sizeof path, "/proc/%d/task/%d/syscall",
+			 (int)pid, (int)tid);
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return false;
@@ -98,7 +104,7 @@ static bool learn_blocked(struct blocker *b, void *(*fn)(void *), long *nr,
 		usleep(1000);
 		long n;
 		uintptr_t a;
-		if (!blocked_syscall(b->tid, &n, &a) || n < 0) {
+		if (!blocked_syscall(0, b->tid, &n, &a) || n < 0) {
 			same = 0;
 			continue;
 		}
@@ -208,7 +214,8 @@ void sleep_probe_report(FILE *out)
 	fprintf(out, "\n");
 }
 
-static bool wait_until(pid_t tid, bool (*match)(long, uintptr_t, const void *),
+static bool wait_until(pid_t pid, pid_t tid,
+		       bool (*match)(long, uintptr_t, const void *),
 		       const void *arg)
 {
 	sleep_probe_learn();
@@ -218,7 +225,7 @@ static bool wait_until(pid_t tid, bool (*match)(long, uintptr_t, const void *),
 	while (now_ns() < give_up) {
 		long nr;
 		uintptr_t a0;
-		if (blocked_syscall(tid, &nr, &a0) && match(nr, a0, arg))
+		if (blocked_syscall(pid, tid, &nr, &a0) && match(nr, a0, arg))
 			return true;
 		usleep(1000);
 	}
@@ -246,12 +253,17 @@ static bool is_parker_futex(long nr, uintptr_t a0, const void *parker)
 
 bool wait_in_driver(pid_t tid)
 {
-	return wait_until(tid, is_loop_wait, NULL);
+	return wait_until(0, tid, is_loop_wait, NULL);
 }
 
 bool wait_on_sleeper(pid_t tid, const park_parker *parker)
 {
-	return wait_until(tid, is_parker_futex, parker);
+	return wait_until(0, tid, is_parker_futex, parker);
+}
+
+bool wait_on_sleeper_in(pid_t pid, pid_t tid, const park_parker *parker)
+{
+	return wait_until(pid, tid, is_parker_futex, parker);
 }
 
 static void *park_thread_main(void *arg)

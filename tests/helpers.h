@@ -23,6 +23,9 @@
  * could not learn what the kernel shows for those calls. */
 bool wait_in_driver(pid_t tid);
 bool wait_on_sleeper(pid_t tid, const park_parker *parker);
+/* The same for thread tid of child process pid (a fork of this one, so
+ * parker is at the same address there). */
+bool wait_on_sleeper_in(pid_t pid, pid_t tid, const park_parker *parker);
 /* Learns (once) what /proc/TID/syscall shows for those calls, and reports
  * it as a TAP comment. */
 void sleep_probe_learn(void);
