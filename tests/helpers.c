@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,10 +42,10 @@ static bool blocked_syscall(pid_t pid, pid_t tid, long *nr, uintptr_t *arg0)
  * in /proc/TID/syscall are the running kernel's: natively this build's SYS_*
  * names, but under qemu-user the host's (and a futex address is the host's
  * view of ours). So the probe trusts no table: before the tests it watches
- * threads blocked in the very calls it will look for (a futex wait on a known
- * word; a libevent loop on each backend this libevent has) and learns what
- * the kernel shows for each. If it cannot learn them, every "where does it
- * sleep" check fails; it never passes by default.
+ * a process blocked in the very calls it will look for (a futex wait on a
+ * known word; a libevent loop on each backend this libevent has) and learns
+ * what the kernel shows for each. If it cannot learn them, every "where does
+ * it sleep" check fails; it never passes by default.
  */
 static struct {
 	bool learned;
@@ -57,28 +59,13 @@ static struct {
 	bool emulated;
 } probe;
 
-struct blocker {
-	pthread_t thread;
-	_Atomic pid_t tid;
-	_Atomic uint32_t word;
-	struct event_base *base;
-};
+/* Two futex words: the offset learned at each must be the same. */
+static uint32_t futex_words[2];
 
-static void *block_on_futex(void *arg)
+static void block_on_futex(const void *word)
 {
-	struct blocker *b = arg;
-	b->tid = current_tid();
-	while (atomic_load(&b->word) == 0)
-		syscall(SYS_futex, &b->word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-	return NULL;
-}
-
-static void *block_in_loop(void *arg)
-{
-	struct blocker *b = arg;
-	b->tid = current_tid();
-	event_base_loop(b->base, EVLOOP_ONCE);
-	return NULL;
+	for (;;)
+		syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 }
 
 static void ignore_event(evutil_socket_t fd, short what, void *arg)
@@ -86,16 +73,40 @@ static void ignore_event(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what, (void)arg;
 }
 
-/* Starts fn in a thread and reads what the kernel shows once the thread
- * has stayed blocked in the same call for 10 consecutive looks. */
-static bool learn_blocked(struct blocker *b, void *(*fn)(void *), long *nr,
-			  uintptr_t *arg0)
+/* One backend, alone: every other method avoided, the environment
+ * (EVENT_NOEPOLL...) ignored so that each one is learned. */
+static void block_in_loop(const void *method)
 {
-	b->tid = 0;
-	if (pthread_create(&b->thread, NULL, fn, b) != 0)
+	struct event_config *cfg = event_config_new();
+	const char **all = event_get_supported_methods();
+	for (size_t i = 0; all && all[i]; i++)
+		if (strcmp(all[i], method) != 0)
+			event_config_avoid_method(cfg, all[i]);
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);
+	struct event_base *base = event_base_new_with_config(cfg);
+	int fds[2];
+	if (!base || pipe(fds) != 0)
+		return;
+	struct event *ev = event_new(base, fds[0], EV_READ, ignore_event, NULL);
+	event_add(ev, NULL);
+	event_base_loop(base, EVLOOP_ONCE);
+}
+
+/* Runs block(arg) in a child process (one thread: nothing else of the
+ * tests runs there, and no thread is left behind here) and reads what the
+ * kernel shows once the child has stayed blocked in the same call for 10
+ * consecutive looks. Then the child is killed. */
+static bool learn_blocked(void (*block)(const void *), const void *arg,
+			  long *nr, uintptr_t *arg0)
+{
+	fflush(NULL);
+	pid_t child = fork();
+	if (child < 0)
 		return false;
-	while (b->tid == 0)
-		usleep(100);
+	if (child == 0) {
+		block(arg);
+		_exit(1);
+	}
 	long last_nr = -1;
 	uintptr_t last_a0 = 0;
 	int same = 0;
@@ -104,7 +115,7 @@ static bool learn_blocked(struct blocker *b, void *(*fn)(void *), long *nr,
 		usleep(1000);
 		long n;
 		uintptr_t a;
-		if (!blocked_syscall(0, b->tid, &n, &a) || n < 0) {
+		if (!blocked_syscall(child, child, &n, &a) || n < 0) {
 			same = 0;
 			continue;
 		}
@@ -112,59 +123,29 @@ static bool learn_blocked(struct blocker *b, void *(*fn)(void *), long *nr,
 		last_nr = n;
 		last_a0 = a;
 	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
 	*nr = last_nr;
 	*arg0 = last_a0;
 	return same >= 10;
 }
 
-static bool learn_futex(intptr_t *offset)
+/* The child's word is at the same address as ours: it is a fork. */
+static bool learn_futex(const uint32_t *word, intptr_t *offset)
 {
-	struct blocker b = {.word = 0};
-	long nr;
 	uintptr_t a0;
-	bool ok = learn_blocked(&b, block_on_futex, &nr, &a0);
-	atomic_store(&b.word, 1);
-	syscall(SYS_futex, &b.word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-	pthread_join(b.thread, NULL);
-	probe.futex_nr = nr;
-	*offset = (intptr_t)(a0 - (uintptr_t)&b.word);
-	return ok;
-}
-
-/* One backend, alone: every other method avoided, the environment
- * (EVENT_NOEPOLL...) ignored so that each one is learned. */
-static bool learn_loop(const char *method, long *nr)
-{
-	struct event_config *cfg = event_config_new();
-	const char **all = event_get_supported_methods();
-	for (size_t i = 0; all && all[i]; i++)
-		if (strcmp(all[i], method) != 0)
-			event_config_avoid_method(cfg, all[i]);
-	event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);
-	struct blocker b = {.base = event_base_new_with_config(cfg)};
-	event_config_free(cfg);
-	int fds[2];
-	if (!b.base || pipe(fds) != 0)
+	if (!learn_blocked(block_on_futex, word, &probe.futex_nr, &a0))
 		return false;
-	struct event *ev = event_new(b.base, fds[0], EV_READ, ignore_event, NULL);
-	event_add(ev, NULL);
-	uintptr_t a0;
-	bool ok = learn_blocked(&b, block_in_loop, nr, &a0);
-	ok = write(fds[1], "x", 1) == 1 && ok;
-	pthread_join(b.thread, NULL);
-	event_free(ev);
-	event_base_free(b.base);
-	close(fds[0]);
-	close(fds[1]);
-	return ok;
+	*offset = (intptr_t)(a0 - (uintptr_t)word);
+	return true;
 }
 
 static void learn(void)
 {
 	intptr_t off1, off2;
-	/* Twice, at two addresses: the offset must not depend on which. */
-	if (!learn_futex(&off1) || !learn_futex(&off2) || off1 != off2) {
-		probe.failure = "no stable futex wait seen in /proc/TID/syscall";
+	if (!learn_futex(&futex_words[0], &off1) ||
+	    !learn_futex(&futex_words[1], &off2) || off1 != off2) {
+		probe.failure = "no stable futex wait seen in /proc/PID/syscall";
 		return;
 	}
 	probe.futex_offset = off1;
@@ -176,9 +157,11 @@ static void learn(void)
 		methods[i] = all[i];
 	for (size_t i = 0; methods[i]; i++) {
 		long nr;
-		if (!learn_loop(methods[i], &nr) || nr == probe.futex_nr) {
+		uintptr_t a0;
+		if (!learn_blocked(block_in_loop, methods[i], &nr, &a0) ||
+		    nr == probe.futex_nr) {
 			probe.failure = "a libevent loop's wait cannot be told "
-					"from a futex wait in /proc/TID/syscall";
+					"from a futex wait in /proc/PID/syscall";
 			return;
 		}
 		probe.loop_method[probe.loops] = methods[i];
