@@ -21,7 +21,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$top/_build-arm64}
 jobs=$(nproc 2>/dev/null || echo 2)
 triplet=aarch64-linux-gnu
-stress_ops=${PARK_ARM64_STRESS_OPS:-200000}
+stress_ops=${PARK_ARM64_STRESS_OPS:-1000000}
 started=$(date +%s)
 
 say() { echo "# arm64: $*"; }
