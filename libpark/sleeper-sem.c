@@ -56,6 +56,14 @@ int park__sleeper_park(struct park_parker *p, const struct timespec *deadline)
 	int r = park__sleeper_enter(p);
 	while (r == 0)
 		r = park__sleeper_settle(p, sem_wait_until(p, deadline));
+	/* Posts for this park that it did not wait for (it left by a
+	 * timeout, or by EINTR and a look at the word): drop them, so they
+	 * do not pile up as spurious wakes. None can be for a later park:
+	 * only an unpark that reads PARKED_CONDVAR posts, and this thread is
+	 * the one that would have to write it. A post still in flight stays,
+	 * one spurious wake at most per unparker. */
+	while (sem_trywait(&p->sem) == 0)
+		;
 	return r;
 }
 
