@@ -14,10 +14,14 @@
 #include <stdint.h>
 #include <time.h>
 
-#if !defined(PARK_SLEEPER_FUTEX) && !defined(PARK_SLEEPER_CONDVAR)
-#error "define PARK_SLEEPER_FUTEX or PARK_SLEEPER_CONDVAR"
+#if defined(PARK_SLEEPER_FUTEX) + defined(PARK_SLEEPER_SEM) + \
+	defined(PARK_SLEEPER_CONDVAR) != 1
+#error "define one of PARK_SLEEPER_FUTEX, PARK_SLEEPER_SEM, PARK_SLEEPER_CONDVAR"
 #endif
 #include <pthread.h>
+#ifdef PARK_SLEEPER_SEM
+#include <semaphore.h>
+#endif
 
 /* The parker's state word. The values are the protocol: keep them dense so
  * that park__state_corrupt() can name any other value as a bug. */
@@ -60,6 +64,11 @@ struct park_parker {
 	pthread_mutex_t mutex;
 	pthread_cond_t cond;
 #endif
+#ifdef PARK_SLEEPER_SEM
+	/* Posted by an unpark that read PARKED_CONDVAR (sem_post is
+	 * async-signal-safe); a post left over is one spurious wake. */
+	sem_t sem;
+#endif
 } __attribute__((aligned(PARK_CACHE_LINE)));
 
 /* --- parker.c: the state machine ------------------------------------------ */
@@ -74,16 +83,17 @@ __attribute__((noreturn, cold)) void park__state_corrupt(const char *where,
 int park__sleeper_enter(struct park_parker *p);
 int park__sleeper_settle(struct park_parker *p, bool timed_out);
 
-/* --- sleeper-futex.c or sleeper-condvar.c: one per build ------------------ */
+/* --- sleeper-futex.c, sleeper-sem.c or sleeper-condvar.c: one per build -- */
 
-/* What this build's sleeper is called ("futex", "condvar"), for reports. */
+/* What this build's sleeper is called ("futex", "sem", "condvar"). */
 extern const char park__sleeper_name[];
 int park__sleeper_init(struct park_parker *p);
 void park__sleeper_destroy(struct park_parker *p);
 /* EMPTY -> PARKED_CONDVAR, sleep until NOTIFIED or the deadline (NULL:
  * none), back to EMPTY. Returns PARK_TOKEN or PARK_TIMED_OUT. */
 int park__sleeper_park(struct park_parker *p, const struct timespec *deadline);
-/* Called by unpark after its swap read PARKED_CONDVAR. */
+/* Called by unpark after its swap read PARKED_CONDVAR. Leaves errno as it
+ * found it; async-signal-safe except in the condvar build. */
 void park__sleeper_wake(struct park_parker *p);
 
 /* --- driver.c: the shared loop -------------------------------------------- */
@@ -107,7 +117,8 @@ void park__driver_disarm(park_driver *d);
 int park__driver_run_once(park_driver *d);
 /* With the lock held: one non-blocking loop iteration. 0 or -errno. */
 int park__driver_poll(park_driver *d);
-/* Make the loop return; safe from any thread, touches only the channel. */
+/* Make the loop return; safe from any thread and from a signal handler:
+ * touches only the channel, and leaves errno as it found it. */
 int park__driver_wake(park_driver *d);
 
 /* --- post.c: functions posted to the loop thread ---------------------------- */
@@ -146,5 +157,14 @@ bool park__clock_deadline(int64_t timeout_ns, struct timespec *deadline);
 bool park__clock_valid(const struct timespec *ts);
 /* deadline - now in nanoseconds, 0 when passed. */
 int64_t park__clock_remaining_ns(const struct timespec *deadline);
+
+/* --- clock-realtime.c: for waits that only take CLOCK_REALTIME ------------ */
+
+/* The CLOCK_REALTIME time that is as far from now as the CLOCK_MONOTONIC
+ * deadline. The wall clock may jump meanwhile: a wait on it must re-check
+ * the monotonic deadline when it times out (early) and is bounded by the
+ * jump when late. */
+void park__clock_realtime_deadline(const struct timespec *deadline,
+				   struct timespec *realtime);
 
 #endif /* PARK_INTERNAL_H */

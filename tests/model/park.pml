@@ -7,13 +7,17 @@
  *
  * Build flags pick the variant:
  *   -DFUTEX              the futex sleeper (default: mutex + condvar)
+ *   -DSEM                the sem sleeper: a counting semaphore that unpark
+ *                        posts; a post left from an earlier park is a
+ *                        spurious wake for the next
  *   -DBROKEN_CAS_UNPARK  unpark sets NOTIFIED only by a CAS from EMPTY
  *   -DBROKEN_NO_HANDOFF  the condvar unpark skips taking the mutex
  *   -DBROKEN_LOOPBREAK   the driver is woken by a flag the loop clears on
  *                        entry (event_base_loopbreak), not by a channel
+ *   -DBROKEN_POST_FIRST  (with SEM) unpark posts before its swap
  *   -DEXTRA_UNPARK       each unparker may unpark once more, early (the
  *                        full model: ~50x the states; tests/model/run.sh --full)
- * The three BROKEN variants must each produce a counterexample.
+ * The BROKEN variants must each produce a counterexample.
  */
 
 #define EMPTY          0
@@ -36,6 +40,7 @@ bool break_flag;           /* BROKEN_LOOPBREAK: libevent's break flag */
 byte user_events = 1; /* one application event the loop may serve */
 bool waiting[N];    /* on the sleeper's wait queue */
 byte mutex[N];      /* condvar sleeper: holder's _pid + 1, 0 when free */
+byte sem[N];        /* sem sleeper: the semaphore's count */
 bool done[N];       /* the caller's condition: stop parking */
 byte unparks[N];
 byte tokens[N];
@@ -83,6 +88,9 @@ inline lock(i) { atomic { mutex[i] == 0 -> mutex[i] = _pid + 1 } }
 inline unlock(i) { assert(mutex[i] == _pid + 1); mutex[i] = 0 }
 
 inline unpark(i) {
+#if defined(SEM) && defined(BROKEN_POST_FIRST)
+	sem[i]++;
+#endif
 	atomic {
 		old = state[i];
 #ifdef BROKEN_CAS_UNPARK
@@ -98,10 +106,18 @@ inline unpark(i) {
 	if
 	:: old == EMPTY || old == NOTIFIED -> skip
 	:: old == PARKED_CONDVAR ->
+#if defined(SEM)
+#ifndef BROKEN_POST_FIRST
+		sem[i]++                /* sem_post */
+#else
+		skip                    /* posted already, before the swap */
+#endif
+#else
 #if !defined(FUTEX) && !defined(BROKEN_NO_HANDOFF)
 		lock(i); unlock(i);
 #endif
 		waiting[i] = false      /* cond_signal / futex_wake */
+#endif
 	:: old == PARKED_DRIVER -> wake_driver()
 	:: else -> assert(false)        /* impossible state */
 	fi
@@ -156,6 +172,13 @@ inline park_driver(i, timed, r) {
  * timed wait may also end by the clock. */
 inline sleeper_wait(i, timed, timed_out) {
 	timed_out = false;
+#if defined(SEM)
+	/* sem_wait / sem_clockwait: takes one post, whenever it was made. */
+	if
+	:: atomic { sem[i] > 0 -> sem[i]-- }
+	:: timed -> timed_out = true
+	fi
+#else
 #ifdef FUTEX
 	atomic {
 		if
@@ -174,10 +197,11 @@ inline sleeper_wait(i, timed, timed_out) {
 #ifndef FUTEX
 	lock(i)
 #endif
+#endif
 }
 
 inline park_sleeper(i, timed, r) {
-#ifndef FUTEX
+#if !defined(FUTEX) && !defined(SEM)
 	lock(i);
 #endif
 	atomic { if :: state[i] == EMPTY -> state[i] = PARKED_CONDVAR; ok = true :: else -> ok = false fi };
@@ -205,8 +229,17 @@ inline park_sleeper(i, timed, r) {
 			fi
 		od
 	fi;
+#if defined(SEM)
+	/* sem_trywait until it fails: drop the posts this park left; a post
+	 * still in flight may land after, so any number may be dropped. */
+	do
+	:: atomic { sem[i] > 0 -> sem[i]-- }
+	:: break
+	od
+#else
 #ifndef FUTEX
 	unlock(i)
+#endif
 #endif
 }
 

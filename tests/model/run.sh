@@ -43,6 +43,7 @@ verify() {
 }
 verify "condvar sleeper" pass
 verify "futex sleeper" pass -DFUTEX
+verify "sem sleeper" pass -DSEM
 verify "unpark by CAS instead of swap (condvar)" counterexample -DBROKEN_CAS_UNPARK
 verify "unpark by CAS instead of swap (futex)" counterexample -DFUTEX -DBROKEN_CAS_UNPARK
 verify "condvar unpark without the mutex hand-off" counterexample -DBROKEN_NO_HANDOFF
@@ -51,5 +52,6 @@ verify "driver woken by a loopbreak flag (futex)" counterexample -DFUTEX -DBROKE
 verify "idle set: join, re-check, park (condvar)" pass -DIDLE $idle_jobs
 verify "idle set: join, re-check, park (futex)" pass -DIDLE -DFUTEX $idle_jobs
 verify "idle set without the re-check" counterexample -DIDLE -DBROKEN_NO_RECHECK $idle_jobs
+verify "sem posted before the swap" counterexample -DSEM -DBROKEN_POST_FIRST
 echo "1..$n"
 exit $fail
