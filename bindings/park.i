@@ -52,7 +52,7 @@ static const char *park_binding_message(int code)
 
 /* Seconds to libpark's nanoseconds: +inf is "no timeout" (-1), NaN and
  * negatives are errors, and anything past INT64_MAX ns saturates. */
-static int park_binding_timeout_ns(double seconds, int64_t *ns)
+static inline int park_binding_timeout_ns(double seconds, int64_t *ns)
 {
 	if (isnan(seconds) || seconds < 0)
 		return PARK_BINDING_BAD_TIMEOUT;
@@ -66,7 +66,7 @@ static int park_binding_timeout_ns(double seconds, int64_t *ns)
 }
 
 /* A CLOCK_MONOTONIC deadline in seconds to a timespec; +inf is none. */
-static int park_binding_deadline(double seconds, struct timespec *ts,
+static inline int park_binding_deadline(double seconds, struct timespec *ts,
 				 bool *bounded)
 {
 	if (isnan(seconds))
@@ -92,7 +92,7 @@ static int park_binding_park(park_parker *p, int64_t ns);
 static int park_binding_park_until(park_parker *p,
 				   const struct timespec *deadline);
 
-static double park_binding_monotonic(void)
+static inline double park_binding_monotonic(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
