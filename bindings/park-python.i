@@ -96,6 +96,7 @@ static void park_py_raise(int code)
  */
 %{
 struct park_py_frame {
+	park_parker *parker;
 	PyObject *type, *value, *traceback;
 	struct park_py_frame *outer;
 };
@@ -105,7 +106,7 @@ static _Thread_local struct park_py_frame *park_py_frame_now;
 static int park_py_wait(park_parker *p, int64_t ns,
 			const struct timespec *deadline)
 {
-	struct park_py_frame frame = {.outer = park_py_frame_now};
+	struct park_py_frame frame = {.parker = p, .outer = park_py_frame_now};
 	int r;
 	park_py_frame_now = &frame;
 	Py_BEGIN_ALLOW_THREADS
@@ -117,6 +118,12 @@ static int park_py_wait(park_parker *p, int64_t ns,
 		r = park_parker_park_timeout(p, ns);
 	Py_END_ALLOW_THREADS
 	park_py_frame_now = frame.outer;
+	/* Busy because this very thread parks on it further out: a callback
+	 * parking on the parker whose park runs it. */
+	for (struct park_py_frame *f = frame.outer; r == -EBUSY && f;
+	     f = f->outer)
+		if (f->parker == p)
+			r = -EDEADLK;
 	if (frame.type) {
 		PyErr_Restore(frame.type, frame.value, frame.traceback);
 		return PARK_PY_ERROR_SET;

@@ -240,8 +240,8 @@ class Handle:
 
     @property
     def active(self):
-        """True until the handle is cancelled (or its one-shot timer
-        fired)."""
+        """True until the handle is cancelled, or its one-shot timer's
+        callback has returned."""
         return self._event is not None
 
     def _release(self):
@@ -257,11 +257,15 @@ class Handle:
         fn = getattr(self, "_fn", None)
         if fn is None:
             return
-        args = self._args
-        if self._once:
-            self._event = None
-            self._release()
-        fn(*args)
+        if not self._once:
+            fn(*self._args)
+            return
+        try:
+            fn(*self._args)
+        finally:
+            if self._event is not None:
+                self._event = None
+                self._release()
 
     def __enter__(self):
         return self

@@ -148,6 +148,47 @@ class TestCtrlC(unittest.TestCase):
             proc.kill()
             proc.wait()
 
+    @timing
+    def test_sigint_interrupts_main_thread_of_child_forked_from_thread(self):
+        # After a fork from a non-main thread, that thread is the child's
+        # main thread: its parks must be interruptible.
+        child = textwrap.dedent("""
+            import os, sys, threading, time, warnings, park
+            warnings.simplefilter("ignore", DeprecationWarning)
+            def forker():
+                pid = os.fork()
+                if pid:
+                    os.waitpid(pid, 0)
+                    return
+                p = park.Parker()
+                print("ready", os.getpid(), flush=True)
+                try:
+                    p.park()
+                    print("returned", flush=True)
+                except KeyboardInterrupt:
+                    print("interrupted", time.monotonic(), flush=True)
+                os._exit(0)
+            park.Parker().park(0.001)   # imported and used before
+            t = threading.Thread(target=forker)
+            t.start()
+            t.join()
+        """)
+        proc = subprocess.Popen([sys.executable, "-c", child],
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            word, pid = proc.stdout.readline().split()
+            self.assertEqual(word, "ready")
+            self.assertTrue(tap.wait_sleeping(int(pid), pid=int(pid)))
+            sent = time.monotonic()
+            os.kill(int(pid), signal.SIGINT)
+            word, when = proc.stdout.readline().split()
+            self.assertEqual(word, "interrupted")
+            self.assertLess(float(when) - sent, 0.2)
+            self.assertEqual(proc.wait(30), 0)
+        finally:
+            proc.kill()
+            proc.wait()
+
 
 if __name__ == "__main__":
     tap.main()
