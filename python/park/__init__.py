@@ -213,7 +213,7 @@ class _Handle:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         self.close()
 
 
@@ -270,7 +270,7 @@ class Handle:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         self.cancel()
 
     def __repr__(self):
