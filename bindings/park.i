@@ -8,7 +8,9 @@
  * (park_result: a park's result or a negative errno; park_bool; a timeout
  * or deadline in seconds; uint64_t counters), and the two park hooks
  * park_binding_park() and park_binding_park_until(), and includes this
- * file after its typemaps and before its own C glue.
+ * file after its typemaps and before its own C glue. A language whose
+ * checks live elsewhere (Python's are in park/__init__.py) %ignores the
+ * seconds-based park, park_until and stats and adds its own.
  */
 
 %{
