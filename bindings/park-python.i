@@ -166,6 +166,8 @@ static int park_binding_park_until(park_parker *p,
  * counters show a park only when it ends.
  */
 %{
+/* Long enough to cost nothing, short enough for Ctrl-C. */
+#define PARK_PY_SLICE_NS 50000000
 typedef struct {
 	uint64_t hidden_driver;
 	uint64_t hidden_sleeper;
@@ -205,27 +207,47 @@ typedef struct {} Ledger;
 				     (unsigned long long)s.spurious);
 	}
 
-	/* Called when an exception left a sliced park between two slices. */
-	void thaw() { $self->frozen = false; }
-
-	/* One slice of a main-thread park: until end_ns (a CLOCK_MONOTONIC
-	 * deadline), or for slice_ns when end_ns < 0. final: the slice ends
-	 * at the caller's own deadline. Returns the park's result, or None
-	 * when the slice timed out and the park goes on (it is hidden from
-	 * the stats). Raises what a signal handler raised. */
-	PyObject *slice(Parker *p, int64_t end_ns, int64_t slice_ns,
-			bool final) {
+	/* A main-thread park with no timeout: slices of SLICE_NS until one
+	 * ends otherwise than timed out. Returns the park's result; raises
+	 * what a signal handler raised. */
+	park_result park(Parker *p) {
 		if (!$self->frozen) {
 			park_py_counters(p, $self, &$self->before);
 			$self->frozen = true;
 		}
 		int r;
-		if (end_ns >= 0) {
-			struct timespec end = park_py_timespec(end_ns);
-			r = park_py_wait(p, -1, &end);
-		} else {
-			r = park_py_wait(p, slice_ns, NULL);
+		for (;;) {
+			r = park_py_wait(p, PARK_PY_SLICE_NS, NULL);
+			if (r < 0 || PARK_REASON(r) != PARK_TIMED_OUT)
+				break;
+			if (r & PARK_DRIVER)
+				$self->hidden_driver++;
+			else
+				$self->hidden_sleeper++;
+			if (PyErr_CheckSignals() < 0) {
+				r = PARK_PY_ERROR_SET;
+				break;
+			}
 		}
+		$self->frozen = false;
+		return r;
+	}
+
+	/* Called when an exception left a sliced park between two slices. */
+	void thaw() { $self->frozen = false; }
+
+	/* One slice of a main-thread park with a deadline: until end_ns (a
+	 * CLOCK_MONOTONIC deadline); final: end_ns is the caller's own
+	 * deadline. Returns the park's result, or None when the slice timed
+	 * out and the park goes on (it is hidden from the stats). Raises what
+	 * a signal handler raised. */
+	PyObject *slice(Parker *p, int64_t end_ns, bool final) {
+		if (!$self->frozen) {
+			park_py_counters(p, $self, &$self->before);
+			$self->frozen = true;
+		}
+		struct timespec end = park_py_timespec(end_ns);
+		int r = park_py_wait(p, -1, &end);
 		if (r >= 0 && PARK_REASON(r) == PARK_TIMED_OUT && !final) {
 			if (r & PARK_DRIVER)
 				$self->hidden_driver++;
@@ -395,6 +417,7 @@ typedef struct {} Event;
 	void cancel() { park_py_event_cancel($self); }
 }
 
+%constant long long SLICE_NS = PARK_PY_SLICE_NS;
 %constant int EV_TIMEOUT = EV_TIMEOUT;
 %constant int EV_READ = EV_READ;
 %constant int EV_WRITE = EV_WRITE;

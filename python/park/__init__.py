@@ -180,7 +180,7 @@ def _callback(fn):
 # a park there sleeps in slices and checks for signals between them. The
 # main thread of a child forked from another thread is the forking thread.
 
-_SLICE_NS = 50_000_000
+_SLICE_NS = _core.SLICE_NS
 _get_ident = threading.get_ident
 _monotonic_ns = time.monotonic_ns
 _main_ident = threading.main_thread().ident
@@ -460,10 +460,16 @@ class Parker(_Handle):
         Raises ValueError for a negative or NaN timeout, and whatever a
         driver callback run by this park raised."""
         h = self._handle()
+        if timeout is None:
+            if _get_ident() == _main_ident:
+                return _WAKES[self._ledger.park(h)]
+            return _WAKES[h.park_ns(-1)]
         ns = _timeout_ns(timeout)
-        if 0 <= ns <= _SLICE_NS or _get_ident() != _main_ident:
+        if ns < 0:
+            return self.park()
+        if ns <= _SLICE_NS or _get_ident() != _main_ident:
             return _WAKES[h.park_ns(ns)]
-        return self._park_sliced(h, -1 if ns < 0 else _monotonic_ns() + ns)
+        return self._park_sliced(h, _monotonic_ns() + ns)
 
     def park_until(self, deadline):
         """Like :meth:`park`, until ``deadline``, a :func:`time.monotonic`
@@ -479,19 +485,15 @@ class Parker(_Handle):
         return self._park_sliced(h, ns)
 
     def _park_sliced(self, h, deadline_ns):
-        # The ledger hides each slice that timed out and freezes the stats
-        # while the park goes on (see bindings/park-python.i).
+        # A main-thread park with a deadline. The ledger hides each slice
+        # that timed out and freezes the stats while the park goes on (see
+        # bindings/park-python.i, which also slices untimed parks).
         ledger = self._ledger
         try:
             while True:
-                if deadline_ns < 0:
-                    r = ledger.slice(h, -1, _SLICE_NS, False)
-                else:
-                    end = _monotonic_ns() + _SLICE_NS
-                    if end >= deadline_ns:
-                        r = ledger.slice(h, deadline_ns, 0, True)
-                    else:
-                        r = ledger.slice(h, end, 0, False)
+                end = _monotonic_ns() + _SLICE_NS
+                final = end >= deadline_ns
+                r = ledger.slice(h, deadline_ns if final else end, final)
                 if r is not None:
                     return _WAKES[r]
         except BaseException:
