@@ -11,6 +11,11 @@
 #                              python3 and pyenv's): configure PYTHON=...,
 #                              build, run the Python tests; an older one
 #                              must be refused by configure
+#   python/ci.sh install       with Debian's python3: make install into
+#                              /usr/local (installcheck imports without
+#                              PYTHONPATH; then make uninstall), and into
+#                              /usr under DESTDIR: the package lands in the
+#                              dist-packages directory that python3 searches
 #
 # Needs python3-venv, python3-setuptools, python3-wheel and python3-pip (pip
 # builds without the package index: --no-build-isolation). Environment:
@@ -83,7 +88,14 @@ assert m.version("libpark") == park.__version__, park.__version__' >"$log" 2>&1
 
 pythons_stage() {
 	[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null 2>&1)
-	for py in /usr/bin/python3 /root/.pyenv/versions/*/bin/python3; do
+	for py in /usr/bin/python3 /root/.pyenv/versions/*/bin/python3 \
+		/root/.pyenv/versions/*/; do
+		case $py in
+		*/) # a pyenv version without a python3 (Python 2)
+			[ -x "${py}bin/python3" ] ||
+				echo "ok $((n += 1)) - $py # SKIP no bin/python3"
+			continue ;;
+		esac
 		[ -x "$py" ] || continue
 		v=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null) || continue
 		label="python $v ($py)"
@@ -112,11 +124,54 @@ pythons_stage() {
 	done
 }
 
+# install_stage: make install with /usr/bin/python3 into /usr/local, for
+# real (root only), and into /usr under DESTDIR.
+install_stage() {
+	[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null 2>&1)
+	for prefix in /usr/local /usr; do
+		dir="$work/install$(echo "$prefix" | tr / _)"
+		mkdir -p "$dir"
+		log="$dir/build.log"
+		(cd "$dir" && "$top/configure" -q --enable-python --disable-lua \
+			--prefix="$prefix" PYTHON=/usr/bin/python3 &&
+			make -s -j2) >"$log" 2>&1
+		report $? "configure --prefix=$prefix PYTHON=/usr/bin/python3, make" "$log" || continue
+		site=$(/usr/bin/python3 -c 'import sys, sysconfig
+want = {"/usr": "deb_system", "/usr/local": "posix_local"}[sys.argv[1]]
+print(sysconfig.get_path("platlib", want, vars={"base": "/usr", "platbase": "/usr"}))' "$prefix")
+		/usr/bin/python3 -c 'import sys; sys.exit(sys.argv[1] not in sys.path)' "$site"
+		report $? "$prefix: python3 searches $site" || continue
+		if [ "$prefix" = /usr/local ] && [ "$(id -u)" = 0 ] &&
+			[ ! -e "$site/park" ]; then
+			# ldconfig: /usr/local/lib is searched, through the cache.
+			(cd "$dir" && make -s install && ldconfig &&
+				make -s installcheck &&
+				/usr/bin/python3 -c 'import park, sys
+assert park.__file__ == sys.argv[1] + "/park/__init__.py", park.__file__' "$site") \
+				>"$dir/install.log" 2>&1
+			report $? "make install into /usr/local, installcheck and import without PYTHONPATH" "$dir/install.log"
+			(cd "$dir" && make -s uninstall && ldconfig &&
+				[ ! -e "$site/park/_core.so" ] &&
+				rm -rf "$site/park/__pycache__" && rmdir "$site/park") \
+				>"$dir/uninstall.log" 2>&1
+			report $? "make uninstall from /usr/local" "$dir/uninstall.log"
+		fi
+		dest="$dir/dest"
+		(cd "$dir" && make -s install DESTDIR="$dest") >"$dir/dest.log" 2>&1
+		report $? "make install DESTDIR=... --prefix=$prefix" "$dir/dest.log" || continue
+		ls "$dest$site/park" >"$dir/ls.log" 2>&1
+		test -f "$dest$site/park/_core.so" && test -f "$dest$site/park/py.typed" &&
+			! grep -q '\.la$' "$dir/ls.log"
+		report $? "$prefix: park in $site, no .la file" "$dir/ls.log"
+	done
+}
+
 case "${1:-}" in
 pip) pip_stage "${2:-}" ;;
 pythons) pythons_stage ;;
+install) install_stage ;;
 *)
-	echo "usage: $0 pip [BUILD] | pythons" >&2
+	echo "usage: $0 pip [BUILD] | pythons | install" >&2
 	exit 2
 	;;
 esac
