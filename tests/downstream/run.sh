@@ -73,8 +73,9 @@ if [ -n "${pyexecdir:-}" ]; then
 	readme_snippet Python Lua > "$work/readme.py"
 	run_python "$work/readme.py"
 	echo "installcheck: the Python examples"
+	examples=$(cd "$srcdir/docs/examples" && pwd)
 	for example in workers.py echo.py; do
-		run_python "$srcdir/docs/examples/$example" >/dev/null
+		run_python "$examples/$example" >/dev/null
 	done
 	echo "installcheck: import park from $pyexecdir"
 	run_python -c '
