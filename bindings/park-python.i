@@ -54,11 +54,9 @@ static struct timespec park_py_timespec(int64_t ns);
 
 %include "park.i"
 
-
 %{
 #include <event2/event.h>
 #include <event2/thread.h>
-#include <stdatomic.h>
 
 #define PARK_PY_ERROR_SET PARK_BINDING_ERROR_SET
 

@@ -232,7 +232,9 @@ class TestExceptions(unittest.TestCase):
 
     def test_keyboard_interrupt_in_a_callback_ends_the_park(self):
         child = textwrap.dedent("""
-            import os, time, park
+            import os, signal, time, park
+            # Python's own handler, even if SIGINT came in ignored.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             p = park.Parker()
             r, w = os.pipe()
             def slow():
@@ -325,9 +327,13 @@ class TestSignals(unittest.TestCase):
         self.assertFalse(self.d.remove_signal_handler(signal.SIGUSR1))
 
     def test_signal_module_handler_is_not_fought(self):
-        # SIGINT has Python's default_int_handler.
-        with self.assertRaisesRegex(RuntimeError, "SIGINT.*SIG_DFL"):
-            self.d.add_signal_handler(signal.SIGINT, lambda: None)
+        # Python's default_int_handler, as an interactive Python has it.
+        old = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            with self.assertRaisesRegex(RuntimeError, "SIGINT.*SIG_DFL"):
+                self.d.add_signal_handler(signal.SIGINT, lambda: None)
+        finally:
+            signal.signal(signal.SIGINT, old)
         old = signal.signal(signal.SIGUSR2, lambda *a: None)
         try:
             with self.assertRaisesRegex(RuntimeError, "SIGUSR2"):

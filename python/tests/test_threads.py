@@ -133,7 +133,9 @@ class TestCtrlC(unittest.TestCase):
     @timing
     def test_sigint_interrupts_park_promptly(self):
         child = textwrap.dedent("""
-            import sys, time, park
+            import signal, sys, time, park
+            # Python's own handler, even if SIGINT came in ignored.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             p = park.Parker()
             print("ready", flush=True)
             try:
@@ -161,13 +163,14 @@ class TestCtrlC(unittest.TestCase):
         # After a fork from a non-main thread, that thread is the child's
         # main thread: its parks must be interruptible.
         child = textwrap.dedent("""
-            import os, sys, threading, time, warnings, park
+            import os, signal, sys, threading, time, warnings, park
             warnings.simplefilter("ignore", DeprecationWarning)
             def forker():
                 pid = os.fork()
                 if pid:
                     os.waitpid(pid, 0)
                     return
+                signal.signal(signal.SIGINT, signal.default_int_handler)
                 p = park.Parker()
                 print("ready", os.getpid(), flush=True)
                 try:
