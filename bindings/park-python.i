@@ -158,30 +158,82 @@ static int park_binding_park_until(park_parker *p,
  * Python runs signal handlers only in the main thread, and only between
  * bytecodes, so the main thread parks in slices (park.Parker.park) and
  * checks for signals after each slice that timed out. libpark counts every
- * slice; the ledger, one per park.Parker, counts the slices to hide so the
- * parker's stats count one park. While a sliced park is in progress its
- * stats are frozen at their value from before the park, as libpark's own
- * counters show a park only when it ends.
+ * slice; the ledger, one per park.Parker, holds what the hidden slices
+ * added to the counters (measured, not assumed), so that the parker's stats
+ * count one park, as libpark would count a park with that result. The
+ * result says DRIVER when any slice ran the driver. While a sliced park is
+ * in progress its stats are frozen at their value from before the park, as
+ * libpark's own counters show a park only when it ends.
  */
 %{
 /* Long enough to cost nothing, short enough for Ctrl-C. */
 #define PARK_PY_SLICE_NS 50000000
 typedef struct {
-	uint64_t hidden_driver;
-	uint64_t hidden_sleeper;
-	bool frozen;
+	struct park_stats hidden;
 	struct park_stats before;
+	bool frozen;
+	bool ran_driver;
 } Ledger;
 
-static void park_py_counters(park_parker *p, const Ledger *l,
-			     struct park_stats *s)
+static void park_py_raw(park_parker *p, struct park_stats *s)
 {
 	memset(s, 0, sizeof *s);
 	s->size = sizeof *s;
 	park_parker_get_stats(p, s);
-	s->parks_driver -= l->hidden_driver;
-	s->parks_sleeper -= l->hidden_sleeper;
-	s->timeouts -= l->hidden_driver + l->hidden_sleeper;
+}
+
+/* to += sign * (a - b), field by field. */
+static void park_py_add(struct park_stats *to, const struct park_stats *a,
+			const struct park_stats *b, int sign)
+{
+	to->parks_driver += sign * (a->parks_driver - b->parks_driver);
+	to->parks_sleeper += sign * (a->parks_sleeper - b->parks_sleeper);
+	to->tokens += sign * (a->tokens - b->tokens);
+	to->timeouts += sign * (a->timeouts - b->timeouts);
+	to->spurious += sign * (a->spurious - b->spurious);
+}
+
+static void park_py_counters(park_parker *p, const Ledger *l,
+			     struct park_stats *s)
+{
+	struct park_stats raw, none = {0};
+	park_py_raw(p, &raw);
+	*s = none;
+	park_py_add(s, &raw, &l->hidden, 1);
+}
+
+/* One slice: ns or the deadline end as park_py_wait() takes them. last:
+ * the slice ends where the park must. Sets *hidden when the slice timed
+ * out and the park goes on; else the park is over and the result is the
+ * park's, DRIVER included when an earlier slice ran the driver. */
+static int park_py_slice(Ledger *l, park_parker *p, int64_t ns,
+			 const struct timespec *end, bool last, bool *hidden)
+{
+	struct park_stats pre, post;
+	if (!l->frozen) {
+		park_py_counters(p, l, &l->before);
+		l->frozen = true;
+		l->ran_driver = false;
+	}
+	park_py_raw(p, &pre);
+	int r = park_py_wait(p, ns, end);
+	*hidden = r >= 0 && !last && PARK_REASON(r) == PARK_TIMED_OUT;
+	if (*hidden) {
+		park_py_raw(p, &post);
+		park_py_add(&l->hidden, &post, &pre, 1);
+		l->ran_driver |= (r & PARK_DRIVER) != 0;
+		return r;
+	}
+	if (r >= 0 && l->ran_driver && !(r & PARK_DRIVER)) {
+		/* Count the park as libpark counts a DRIVER result: as a
+		 * driver park (one hidden one shows again), not a sleeper one. */
+		park_py_raw(p, &post);
+		l->hidden.parks_driver--;
+		l->hidden.parks_sleeper += post.parks_sleeper - pre.parks_sleeper;
+		r |= PARK_DRIVER;
+	}
+	l->frozen = false;
+	return r;
 }
 %}
 
@@ -209,25 +261,15 @@ typedef struct {} Ledger;
 	 * ends otherwise than timed out. Returns the park's result; raises
 	 * what a signal handler raised. */
 	park_result park(Parker *p) {
-		if (!$self->frozen) {
-			park_py_counters(p, $self, &$self->before);
-			$self->frozen = true;
-		}
+		bool hidden;
 		int r;
-		for (;;) {
-			r = park_py_wait(p, PARK_PY_SLICE_NS, NULL);
-			if (r < 0 || PARK_REASON(r) != PARK_TIMED_OUT)
-				break;
-			if (r & PARK_DRIVER)
-				$self->hidden_driver++;
-			else
-				$self->hidden_sleeper++;
+		while ((r = park_py_slice($self, p, PARK_PY_SLICE_NS, NULL, false,
+					  &hidden)), hidden) {
 			if (PyErr_CheckSignals() < 0) {
-				r = PARK_PY_ERROR_SET;
-				break;
+				$self->frozen = false;
+				return PARK_PY_ERROR_SET;
 			}
 		}
-		$self->frozen = false;
 		return r;
 	}
 
@@ -237,25 +279,17 @@ typedef struct {} Ledger;
 	/* One slice of a main-thread park with a deadline: until end_ns (a
 	 * CLOCK_MONOTONIC deadline); final: end_ns is the caller's own
 	 * deadline. Returns the park's result, or None when the slice timed
-	 * out and the park goes on (it is hidden from the stats). Raises what
-	 * a signal handler raised. */
+	 * out and the park goes on. Raises what a signal handler raised. */
 	PyObject *slice(Parker *p, int64_t end_ns, bool final) {
-		if (!$self->frozen) {
-			park_py_counters(p, $self, &$self->before);
-			$self->frozen = true;
-		}
 		struct timespec end = park_py_timespec(end_ns);
-		int r = park_py_wait(p, -1, &end);
-		if (r >= 0 && PARK_REASON(r) == PARK_TIMED_OUT && !final) {
-			if (r & PARK_DRIVER)
-				$self->hidden_driver++;
-			else
-				$self->hidden_sleeper++;
+		bool hidden;
+		int r = park_py_slice($self, p, -1, &end, final, &hidden);
+		if (hidden) {
 			if (PyErr_CheckSignals() == 0)
 				Py_RETURN_NONE;
-			r = PARK_PY_ERROR_SET;
+			$self->frozen = false;
+			return NULL;
 		}
-		$self->frozen = false;
 		if (r < 0) {
 			park_py_raise(r);
 			return NULL;

@@ -38,6 +38,16 @@ class TestThreads(unittest.TestCase):
         t.join()
         self.assertEqual(ids, [True])
 
+    def test_driver_flag_and_stats_agree_across_slices(self):
+        # Unparks timed around the main thread's slice boundaries: however
+        # the token arrives, the park ran the driver and counts as one
+        # driver park with a token.
+        for delay in (0.045, 0.05, 0.055, 0.095, 0.1, 0.105):
+            p = park.Parker()
+            threading.Timer(delay, p.unparker().unpark).start()
+            self.assertEqual(p.park(), W.TOKEN | W.DRIVER, delay)
+            self.assertEqual(p.stats(), park.Stats(1, 0, 1, 0, 0), delay)
+
     @timing
     def test_python_threads_run_while_one_is_parked(self):
         p = park.Parker()
