@@ -15,6 +15,7 @@ run() {
 run ./docs/examples/pool-demo 3 4
 if [ -n "${PYTHON:-}" ]; then
 	run "$PYTHON" "$srcdir/docs/examples/workers.py"
+	run "$PYTHON" "$srcdir/docs/examples/echo.py"
 fi
 if [ -n "${LUA:-}" ]; then
 	run "$LUA" "$srcdir/docs/examples/handoff.lua"
