@@ -43,6 +43,8 @@
 static int park_py_wait(park_parker *p, int64_t ns,
 			const struct timespec *deadline);
 static struct timespec park_py_timespec(int64_t ns);
+static PyObject *park_py_post(park_driver *d, PyObject *driver_ref,
+			      PyObject *queue, PyObject *item);
 %}
 
 /* The shared park methods take seconds and check them; Python's checks are
@@ -59,6 +61,10 @@ static struct timespec park_py_timespec(int64_t ns);
 #include <event2/thread.h>
 
 #define PARK_PY_ERROR_SET PARK_BINDING_ERROR_SET
+/* An IdleSet's refusals (below). */
+#define PARK_PY_IDLE_JOINED (-100010)
+#define PARK_PY_IDLE_OTHER (-100011)
+#define PARK_PY_IDLE_NOT_MEMBER (-100012)
 
 static void park_py_raise(int code)
 {
@@ -72,8 +78,30 @@ static void park_py_raise(int code)
 	case -EDEADLK:
 		PyErr_SetString(PyExc_RuntimeError, park_binding_message(code));
 		return;
+	case -ESHUTDOWN:
+		PyErr_SetString(PyExc_RuntimeError, "the driver is shut down");
+		return;
 	case -ENOMEM:
 		PyErr_NoMemory();
+		return;
+	case PARK_PY_IDLE_JOINED:
+		PyErr_SetString(PyExc_RuntimeError, "the parker has joined this "
+				"IdleSet already (leave or park it)");
+		return;
+	case PARK_PY_IDLE_OTHER:
+		PyErr_SetString(PyExc_RuntimeError, "the parker is in another "
+				"IdleSet (leave it first)");
+		return;
+	case PARK_PY_IDLE_NOT_MEMBER:
+		PyErr_SetString(PyExc_ValueError, "the parker is not in this "
+				"IdleSet (it never joined, or it left or parked)");
+		return;
+	case -ECHILD:
+		PyErr_SetObject(PyExc_OSError,
+				Py_BuildValue("(is)", ECHILD,
+					      "the driver was inherited through "
+					      "fork(): call Driver.reinit() in "
+					      "the child first"));
 		return;
 	}
 	errno = code < 0 ? -code : code;
@@ -156,24 +184,34 @@ static int park_binding_park_until(park_parker *p,
 
 /* ---- the ledger of a main-thread park ------------------------------------
  * Python runs signal handlers only in the main thread, and only between
- * bytecodes, so the main thread parks in slices (park.Parker.park) and
- * checks for signals after each slice that timed out. libpark counts every
- * slice; the ledger, one per park.Parker, holds what the hidden slices
- * added to the counters (measured, not assumed), so that the parker's stats
- * count one park, as libpark would count a park with that result. The
- * result says DRIVER when any slice ran the driver. While a sliced park is
- * in progress its stats are frozen at their value from before the park, as
- * libpark's own counters show a park only when it ends.
+ * bytecodes, so the main thread parks in slices and checks for signals
+ * after each slice that timed out. libpark counts every slice; the ledger,
+ * one per park.Parker, holds what the hidden slices added to the counters
+ * (measured, not assumed), so that the parker's stats count one park, as
+ * libpark would count a park with that result. The result says DRIVER when
+ * any slice ran the driver. While a sliced park is in progress its stats
+ * are frozen at their value from before the park, as libpark's own counters
+ * show a park only when it ends.
+ *
+ * The ledger is also the parker's record of the idle set it joined through
+ * park.IdleSet (below), since libpark has no call that says so.
  */
 %{
 /* Long enough to cost nothing, short enough for Ctrl-C. */
 #define PARK_PY_SLICE_NS 50000000
-typedef struct {
+typedef struct IdleSet IdleSet;
+typedef struct Ledger Ledger;
+struct Ledger {
 	struct park_stats hidden;
 	struct park_stats before;
 	bool frozen;
 	bool ran_driver;
-} Ledger;
+	/* The set this parker joined and has not left, and the parker,
+	 * referenced while it is in the set. With the GIL. */
+	IdleSet *idle;
+	park_parker *member;
+	Ledger *idle_prev, *idle_next;
+};
 
 static void park_py_raw(park_parker *p, struct park_stats *s)
 {
@@ -235,12 +273,74 @@ static int park_py_slice(Ledger *l, park_parker *p, int64_t ns,
 	l->frozen = false;
 	return r;
 }
+
+static int64_t park_py_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A main-thread park in slices until end_ns (CLOCK_MONOTONIC ns; < 0:
+ * until woken), with a look for signals after each hidden slice. Returns
+ * the park's result, or PARK_PY_ERROR_SET with what a handler raised. */
+static int park_py_sliced(Ledger *l, park_parker *p, int64_t end_ns)
+{
+	for (;;) {
+		bool hidden;
+		int r;
+		if (end_ns < 0) {
+			r = park_py_slice(l, p, PARK_PY_SLICE_NS, NULL, false,
+					  &hidden);
+		} else {
+			int64_t slice_end = park_py_now_ns() + PARK_PY_SLICE_NS;
+			bool last = slice_end >= end_ns;
+			struct timespec end =
+			    park_py_timespec(last ? end_ns : slice_end);
+			r = park_py_slice(l, p, -1, &end, last, &hidden);
+		}
+		if (!hidden)
+			return r;
+		if (PyErr_CheckSignals() < 0) {
+			l->frozen = false;
+			return PARK_PY_ERROR_SET;
+		}
+	}
+}
+
+/* Every park of the Python API. ns < 0: until woken; 0: poll the driver
+ * once; > 0: timeout. main: the thread that runs signal handlers, which
+ * parks in slices unless the park is that short anyway. */
+static int park_py_park(Ledger *l, park_parker *p, int64_t ns, bool main)
+{
+	if (!main || (ns >= 0 && ns <= PARK_PY_SLICE_NS))
+		return park_py_wait(p, ns, NULL);
+	return park_py_sliced(l, p, ns < 0 ? -1 : park_py_now_ns() + ns);
+}
+
+/* deadline_ns: CLOCK_MONOTONIC nanoseconds, >= 0. */
+static int park_py_park_until(Ledger *l, park_parker *p, int64_t deadline_ns,
+			      bool main)
+{
+	if (!main || deadline_ns - park_py_now_ns() <= PARK_PY_SLICE_NS) {
+		struct timespec ts = park_py_timespec(deadline_ns);
+		return park_py_wait(p, -1, &ts);
+	}
+	return park_py_sliced(l, p, deadline_ns);
+}
+
+static void park_py_idle_forget(Ledger *l);
 %}
 
 typedef struct {} Ledger;
 %extend Ledger {
 	Ledger() { return calloc(1, sizeof(Ledger)); }
-	~Ledger() { free($self); }
+	/* A parker that goes leaves its set: nobody can park on it any
+	 * more, and a wake sent to it would be lost. */
+	~Ledger() {
+		park_py_idle_forget($self);
+		free($self);
+	}
 
 	/* The parker's counters, less the hidden slices, as a tuple. */
 	PyObject *counters(Parker *p) {
@@ -257,58 +357,154 @@ typedef struct {} Ledger;
 				     (unsigned long long)s.spurious);
 	}
 
-	/* A main-thread park with no timeout: slices of SLICE_NS until one
-	 * ends otherwise than timed out. Returns the park's result; raises
-	 * what a signal handler raised. */
-	park_result park(Parker *p) {
-		bool hidden;
-		int r;
-		while ((r = park_py_slice($self, p, PARK_PY_SLICE_NS, NULL, false,
-					  &hidden)), hidden) {
-			if (PyErr_CheckSignals() < 0) {
-				$self->frozen = false;
-				return PARK_PY_ERROR_SET;
-			}
+	/* park.Parker.park: ns < 0 until woken, 0 poll, > 0 timeout; main:
+	 * this is the main thread. Raises what a callback or a signal
+	 * handler raised. */
+	park_result park(Parker *p, int64_t ns, bool main) {
+		return park_py_park($self, p, ns, main);
+	}
+
+	/* park.Parker.park_until: deadline_ns in CLOCK_MONOTONIC ns. */
+	park_result park_until(Parker *p, int64_t deadline_ns, bool main) {
+		return park_py_park_until($self, p, deadline_ns, main);
+	}
+
+	/* park.Parker.close: leave the idle set, if any. */
+	void forget_idle() { park_py_idle_forget($self); }
+}
+
+/* ---- idle sets -------------------------------------------------------------
+ * park.IdleSet over park_idle. A park through the set is park_idle_park()
+ * made of its parts (join, park, leave), so that the main thread's park
+ * can be sliced, and stays in the set between slices: a parker that left
+ * between two slices could miss the unpark_one meant for it. To know
+ * whether a parker has joined (park joins only when it has not), the
+ * parker's ledger records the set it joined here; the set keeps the list
+ * of its members' ledgers, so that whichever of the two goes first
+ * updates the other. All of it with the GIL.
+ */
+%{
+struct IdleSet {
+	park_idle *set;
+	Ledger *members;
+};
+
+static void park_py_idle_unlink(Ledger *l)
+{
+	IdleSet *s = l->idle;
+	if (l->idle_prev)
+		l->idle_prev->idle_next = l->idle_next;
+	else
+		s->members = l->idle_next;
+	if (l->idle_next)
+		l->idle_next->idle_prev = l->idle_prev;
+	l->idle_prev = l->idle_next = NULL;
+	l->idle = NULL;
+	park_parker *p = l->member;
+	l->member = NULL;
+	/* Last: the final reference may free the driver, which runs what
+	 * was posted to it (Python code). */
+	park_parker_unref(p);
+}
+
+static int park_py_idle_join(IdleSet *s, Ledger *l, park_parker *p)
+{
+	if (l->idle)
+		return l->idle == s ? PARK_PY_IDLE_JOINED : PARK_PY_IDLE_OTHER;
+	int r = park_idle_join(s->set, p);
+	if (r < 0)
+		return r == -EBUSY ? PARK_PY_IDLE_OTHER : r;
+	l->idle = s;
+	l->member = park_parker_ref(p);
+	l->idle_prev = NULL;
+	l->idle_next = s->members;
+	if (s->members)
+		s->members->idle_prev = l;
+	s->members = l;
+	return 0;
+}
+
+/* 1 if the parker was still idle, 0 if an unpark took it. */
+static int park_py_idle_leave(Ledger *l)
+{
+	int r = park_idle_leave(l->idle->set, l->member);
+	park_py_idle_unlink(l);
+	return r;
+}
+
+/* Leaves whatever set l's parker is in; keeps a pending exception. */
+static void park_py_idle_forget(Ledger *l)
+{
+	if (!l->idle)
+		return;
+	PyObject *type, *value, *traceback;
+	PyErr_Fetch(&type, &value, &traceback);
+	park_py_idle_leave(l);
+	PyErr_Restore(type, value, traceback);
+}
+%}
+
+typedef struct {} IdleSet;
+PARK_RAISE_ON_NULL(IdleSet::IdleSet)
+%extend IdleSet {
+	IdleSet(Driver *driver) {
+		IdleSet *s = calloc(1, sizeof *s);
+		if (!s) {
+			errno = ENOMEM;
+			return NULL;
 		}
+		s->set = park_idle_new(driver);
+		if (!s->set) {
+			int err = errno;
+			free(s);
+			errno = err;
+			return NULL;
+		}
+		return s;
+	}
+	/* Forget the members here; libpark's last unref gives each parker
+	 * still idle a token and lets every member join another set. */
+	~IdleSet() {
+		while ($self->members)
+			park_py_idle_unlink($self->members);
+		park_idle_unref($self->set);
+		free($self);
+	}
+
+	park_result join(Parker *p, Ledger *l) {
+		return park_py_idle_join($self, l, p);
+	}
+
+	/* 1 if p was still idle, 0 if an unpark took it (its token waits). */
+	park_result leave(Parker *p, Ledger *l) {
+		(void)p;
+		if (l->idle != $self)
+			return PARK_PY_IDLE_NOT_MEMBER;
+		return park_py_idle_leave(l);
+	}
+
+	/* park_idle_park(): join unless joined, park as Ledger.park does,
+	 * leave, unless another thread parks on p and this call did not
+	 * join. */
+	park_result park(Parker *p, Ledger *l, int64_t ns, bool main) {
+		if (l->idle && l->idle != $self)
+			return PARK_PY_IDLE_OTHER;
+		bool joined_here = !l->idle;
+		if (joined_here) {
+			int err = park_py_idle_join($self, l, p);
+			if (err < 0)
+				return err;
+		}
+		int r = park_py_park(l, p, ns, main);
+		/* Another thread may have closed p meanwhile: it left. */
+		if ((r != -EBUSY || joined_here) && l->idle == $self)
+			park_py_idle_forget(l);
 		return r;
 	}
 
-	/* Called when an exception left a sliced park between two slices. */
-	void thaw() { $self->frozen = false; }
-
-	/* One slice of a main-thread park with a deadline: until end_ns (a
-	 * CLOCK_MONOTONIC deadline); final: end_ns is the caller's own
-	 * deadline. Returns the park's result, or None when the slice timed
-	 * out and the park goes on. Raises what a signal handler raised. */
-	PyObject *slice(Parker *p, int64_t end_ns, bool final) {
-		struct timespec end = park_py_timespec(end_ns);
-		bool hidden;
-		int r = park_py_slice($self, p, -1, &end, final, &hidden);
-		if (hidden) {
-			if (PyErr_CheckSignals() == 0)
-				Py_RETURN_NONE;
-			$self->frozen = false;
-			return NULL;
-		}
-		if (r < 0) {
-			park_py_raise(r);
-			return NULL;
-		}
-		return PyLong_FromLong(r);
-	}
-}
-
-/* ---- parks in nanoseconds -------------------------------------------------
- * No slicing here: the caller slices main-thread parks (see Ledger).
- */
-%extend Parker {
-	/* ns < 0: until woken; 0: poll the driver once; > 0: timeout. */
-	park_result park_ns(int64_t ns) { return park_binding_park($self, ns); }
-	/* deadline_ns: CLOCK_MONOTONIC nanoseconds, >= 0. */
-	park_result park_until_ns(int64_t deadline_ns) {
-		struct timespec ts = park_py_timespec(deadline_ns);
-		return park_binding_park_until($self, &ts);
-	}
+	park_result unpark_one() { return park_idle_unpark_one($self->set); }
+	park_result unpark_all() { return park_idle_unpark_all($self->set); }
+	park_result count() { return park_idle_count($self->set); }
 }
 
 /* ---- driver events -------------------------------------------------------
@@ -448,6 +644,154 @@ typedef struct {} Event;
 	/* After cancel() the event never fires again. Idempotent. */
 	void cancel() { park_py_event_cancel($self); }
 }
+
+/* ---- functions posted to the loop thread ----------------------------------
+ * park.Driver.call_soon_threadsafe() appends (fn, args) to the Driver's
+ * queue, a deque that the garbage collector sees (a callback that refers to
+ * its driver is an ordinary cycle), and posts a doorbell with
+ * park_driver_post(). The doorbell runs on the loop thread, inside the park
+ * that runs the loop, and calls Driver._run_posted(), which runs what was
+ * queued when it started. It holds only a weak reference to the Driver:
+ * what is still queued when the Driver goes is the Driver's business (its
+ * __del__ runs it, or drops it at interpreter shutdown), and a doorbell
+ * that rings after that finds nothing.
+ *
+ * An exception ends the park as a callback's does; the functions behind it
+ * wait for a doorbell posted again, so that they run, in order, in the next
+ * park. The same for doorbells that ring after the exception in the same
+ * loop iteration.
+ */
+%{
+struct park_py_post {
+	PyObject *driver_ref; /* a weak reference to the park.Driver */
+	park_driver *driver;  /* the driver it is posted to: it runs there */
+};
+
+/* The referent of a weak reference as a new reference, or NULL. */
+static PyObject *park_py_deref(PyObject *ref)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+	PyObject *obj = NULL;
+	if (PyWeakref_GetRef(ref, &obj) < 0)
+		PyErr_Clear();
+	return obj;
+#else
+	PyObject *obj = PyWeakref_GetObject(ref);
+	if (!obj || obj == Py_None)
+		return NULL;
+	Py_INCREF(obj);
+	return obj;
+#endif
+}
+
+/* Runs the queue; returns whether to ring again for what is left. */
+static bool park_py_post_ring(struct park_py_post *post, PyObject *driver)
+{
+	struct park_py_frame *frame = park_py_frame_now;
+	bool mine = frame &&
+		    park_parker_get_driver(frame->parker) == post->driver;
+	if (mine && frame->type)
+		return true; /* an earlier callback of this park raised */
+	PyObject *r = PyObject_CallMethod(driver, "_run_posted", NULL);
+	if (r) {
+		Py_DECREF(r);
+		return false;
+	}
+	if (mine) {
+		PyErr_Fetch(&frame->type, &frame->value, &frame->traceback);
+		event_base_loopbreak(park_driver_get_base(post->driver));
+	} else {
+		/* Not inside a Python park (a C program ran the loop). */
+		PyErr_WriteUnraisable(driver);
+	}
+	return true;
+}
+
+static void park_py_post_run(void *arg)
+{
+	struct park_py_post *post = arg;
+	if (!Py_IsInitialized()) {
+		/* After the interpreter: nothing can be run or released. */
+		free(post);
+		return;
+	}
+	PyGILState_STATE gil = PyGILState_Ensure();
+	bool again = false;
+	PyObject *driver = park_py_finalizing() ? NULL
+						: park_py_deref(post->driver_ref);
+	if (driver) {
+		again = park_py_post_ring(post, driver);
+		Py_DECREF(driver);
+	}
+	/* After shutdown (or while the driver is being freed) the post is
+	 * refused: what is left runs when the Driver goes. */
+	if (!again ||
+	    park_driver_post(post->driver, park_py_post_run, post) < 0) {
+		Py_DECREF(post->driver_ref);
+		free(post);
+	}
+	PyGILState_Release(gil);
+}
+%}
+
+/* Driver.post(): park.Driver.call_soon_threadsafe. Posts a doorbell holding
+ * driver_ref, then appends item to queue: in that order and with the GIL
+ * held throughout, so that the doorbell (which needs the GIL) finds the
+ * item, and nothing is queued when the post is refused. */
+%{
+static PyObject *park_py_post(park_driver *d, PyObject *driver_ref,
+			      PyObject *queue, PyObject *item)
+{
+	struct park_py_post *post = malloc(sizeof *post);
+	if (!post)
+		return PyErr_NoMemory();
+	Py_INCREF(driver_ref);
+	post->driver_ref = driver_ref;
+	post->driver = d;
+	int r = park_driver_post(d, park_py_post_run, post);
+	if (r < 0) {
+		Py_DECREF(driver_ref);
+		free(post);
+		park_py_raise(r);
+		return NULL;
+	}
+	/* A doorbell that rings without its item does nothing. */
+	PyObject *append = PyUnicode_FromString("append");
+	if (!append)
+		return NULL;
+	PyObject *done = PyObject_CallMethodObjArgs(queue, append, item, NULL);
+	Py_DECREF(append);
+	return done;
+}
+%}
+%extend Driver {
+	PyObject *post(PyObject *driver_ref, PyObject *queue, PyObject *item) {
+		return park_py_post($self, driver_ref, queue, item);
+	}
+}
+
+%{
+/* Reports exc, raised by a callback that ran outside any park, as
+ * Python reports an exception from __del__. */
+static PyObject *park_py_unraisable(PyObject *self, PyObject *args)
+{
+	PyObject *exc, *where;
+	(void)self;
+	if (!PyArg_ParseTuple(args, "OO", &exc, &where))
+		return NULL;
+	if (!PyExceptionInstance_Check(exc)) {
+		PyErr_SetString(PyExc_TypeError, "an exception instance");
+		return NULL;
+	}
+	Py_INCREF(exc);
+	PyObject *type = (PyObject *)Py_TYPE(exc);
+	Py_INCREF(type);
+	PyErr_Restore(type, exc, PyException_GetTraceback(exc));
+	PyErr_WriteUnraisable(where);
+	Py_RETURN_NONE;
+}
+%}
+%native(unraisable) PyObject *park_py_unraisable(PyObject *self, PyObject *args);
 
 %constant long long SLICE_NS = PARK_PY_SLICE_NS;
 %constant int EV_TIMEOUT = EV_TIMEOUT;

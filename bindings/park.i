@@ -48,6 +48,8 @@ static const char *park_binding_message(int code)
 		return "cannot park inside a callback of this parker's driver";
 	case -ENOMEM:
 		return "out of memory";
+	case -ESHUTDOWN:
+		return "the driver is shut down";
 	}
 	return strerror(code < 0 ? -code : code);
 }
@@ -151,6 +153,7 @@ typedef struct {} Unparker;
 	~Driver() { park_driver_unref($self); }
 	park_result shutdown() { return park_driver_shutdown($self); }
 	park_bool is_shutdown() { return park_driver_is_shutdown($self) == 1; }
+	park_result wake() { return park_driver_wake($self); }
 }
 
 %extend Parker {

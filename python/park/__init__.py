@@ -25,14 +25,15 @@ import math
 import operator
 import os
 import signal as _signal
+import sys
 import threading
-import time
-from collections import namedtuple
+import weakref
+from collections import deque, namedtuple
 
 from . import core as _core
 
-__all__ = ["Driver", "Handle", "Parker", "Stats", "Unparker", "Wake",
-           "__version__"]
+__all__ = ["Driver", "Handle", "IdleSet", "Parker", "Stats", "Unparker",
+           "Wake", "__version__"]
 
 #: The version of the libpark C library this module runs on.
 __version__ = _core.version_string()
@@ -180,9 +181,7 @@ def _callback(fn):
 # a park there sleeps in slices and checks for signals between them. The
 # main thread of a child forked from another thread is the forking thread.
 
-_SLICE_NS = _core.SLICE_NS
 _get_ident = threading.get_ident
-_monotonic_ns = time.monotonic_ns
 _main_ident = threading.main_thread().ident
 
 
@@ -291,7 +290,10 @@ class Driver(_Handle):
 
     # _events: every registered Handle, which keeps it (and through it
     # its callback) alive while registered; the others index them.
-    __slots__ = ("_events", "_readers", "_writers", "_signals")
+    # _posted: (callback, args) from call_soon_threadsafe, not run yet;
+    # _ref: the weak reference the loop's doorbells hold (park-python.i).
+    __slots__ = ("_events", "_readers", "_writers", "_signals", "_posted",
+                 "_ref")
 
     def __init__(self):
         self._h = _core.Driver()
@@ -299,14 +301,67 @@ class Driver(_Handle):
         self._readers = {}
         self._writers = {}
         self._signals = {}
+        self._posted = deque()
+        self._ref = weakref.ref(self)
 
     def close(self):
         """Cancel every registered callback and release the driver. Its
-        parkers keep working. Returns None."""
+        parkers keep working, and callbacks posted with
+        :meth:`call_soon_threadsafe` still run in their parks. Returns
+        None."""
         if self._h is not None:
             for handle in list(self._events):
                 handle.cancel()
         self._h = None
+
+    def __del__(self):
+        # The last reference: no park can run the loop for this Driver any
+        # more (its parkers hold it), so what was posted runs now, here,
+        # as libpark runs a driver's posts when it is freed. At interpreter
+        # shutdown nothing may run: it is dropped.
+        posted = getattr(self, "_posted", None)
+        if not posted:
+            return
+        if sys.is_finalizing():
+            posted.clear()
+            return
+        while posted:
+            fn, args = posted.popleft()
+            try:
+                fn(*args)
+            except BaseException as e:  # noqa: BLE001 - as __del__ would
+                _core.unraisable(e, fn)
+
+    def call_soon_threadsafe(self, callback, *args):
+        """Call ``callback(*args)`` on the thread that runs the driver's
+        loop: from any thread, it runs inside the next park that runs the
+        loop (waking the thread asleep in it), in the order of the calls,
+        once. An exception it raises is raised from that park, and the
+        callbacks posted after it run in the next one. Raises RuntimeError
+        once the driver is shut down (what was accepted before still runs).
+        What has not run when the Driver object goes (its parkers hold it)
+        runs then, in the thread that drops it, with exceptions reported
+        as from ``__del__``; at interpreter shutdown it is dropped
+        unrun. Returns None."""
+        h = self._handle()
+        _callback(callback)
+        h.post(self._ref, self._posted, (callback, args))
+
+    def _run_posted(self):
+        # Called by park.core's doorbell on the loop thread: the callbacks
+        # queued when it rang; one that raises leaves the rest queued (the
+        # doorbell rings again for them).
+        posted = self._posted
+        for _ in range(len(posted)):
+            fn, args = posted.popleft()
+            fn(*args)
+
+    def wake(self):
+        """Make the thread asleep in the driver's loop return from its
+        park (``Wake.EVENTS | Wake.DRIVER``), whichever parker it is; if
+        none is in it, the next park that runs the loop returns at once.
+        From any thread. Returns None."""
+        self._handle().wake()
 
     def shutdown(self):
         """Stop the driver: wake the thread parked in it (its park returns
@@ -460,16 +515,8 @@ class Parker(_Handle):
         Raises ValueError for a negative or NaN timeout, and whatever a
         driver callback run by this park raised."""
         h = self._handle()
-        if timeout is None:
-            if _get_ident() == _main_ident:
-                return _WAKES[self._ledger.park(h)]
-            return _WAKES[h.park_ns(-1)]
-        ns = _timeout_ns(timeout)
-        if ns < 0:
-            return self.park()
-        if ns <= _SLICE_NS or _get_ident() != _main_ident:
-            return _WAKES[h.park_ns(ns)]
-        return self._park_sliced(h, _monotonic_ns() + ns)
+        ns = -1 if timeout is None else _timeout_ns(timeout)
+        return _WAKES[self._ledger.park(h, ns, _get_ident() == _main_ident)]
 
     def park_until(self, deadline):
         """Like :meth:`park`, until ``deadline``, a :func:`time.monotonic`
@@ -477,28 +524,16 @@ class Parker(_Handle):
         :class:`Wake`."""
         h = self._handle()
         ns = _deadline_ns(deadline)
+        main = _get_ident() == _main_ident
         if ns is None:
-            return self.park()
-        if (_get_ident() != _main_ident or
-                ns - _monotonic_ns() <= _SLICE_NS):
-            return _WAKES[h.park_until_ns(ns)]
-        return self._park_sliced(h, ns)
+            return _WAKES[self._ledger.park(h, -1, main)]
+        return _WAKES[self._ledger.park_until(h, ns, main)]
 
-    def _park_sliced(self, h, deadline_ns):
-        # A main-thread park with a deadline. The ledger hides each slice
-        # that timed out and freezes the stats while the park goes on (see
-        # bindings/park-python.i, which also slices untimed parks).
-        ledger = self._ledger
-        try:
-            while True:
-                end = _monotonic_ns() + _SLICE_NS
-                final = end >= deadline_ns
-                r = ledger.slice(h, deadline_ns if final else end, final)
-                if r is not None:
-                    return _WAKES[r]
-        except BaseException:
-            ledger.thaw()
-            raise
+    def close(self):
+        """Release the parker: it leaves the :class:`IdleSet` it joined, if
+        any, and is unusable afterwards. Returns None."""
+        self._ledger.forget_idle()
+        self._h = None
 
     def unparker(self):
         """Returns a new :class:`Unparker` for this parker, usable from any
@@ -558,3 +593,104 @@ class Unparker(_Handle):
 
     def __repr__(self):
         return "<park.Unparker%s>" % (" closed" if self._h is None else "")
+
+
+class IdleSet(_Handle):
+    """The parkers of one :class:`Driver` that wait for work, so that a
+    producer can wake exactly one of them per job.
+
+    ``IdleSet(driver)``: an empty set for the parkers of ``driver``.
+    :meth:`unpark_one` prefers a parker asleep on its own sleeper (or not
+    asleep yet) over the one asleep in the driver, so that the driver's
+    callbacks keep being served while another worker takes the job; among
+    the others, the one that joined last. Every worker follows one protocol,
+    which keeps a job from being lost between "found no work" and "went to
+    sleep"::
+
+        while True:
+            job = take_job()
+            if job is None:
+                idle.join(parker)           # idle from here on
+                job = take_job()            # look once more
+                if job is None:
+                    idle.park(parker)       # parks, then leaves
+                    continue
+                idle.leave(parker)
+            run(job)
+
+    with the producer's ``put_job(job); idle.unpark_one()``. The work source
+    must order the two sides, as a lock around the queue does (see
+    libpark's park_idle_new(3)). A flag that tells workers to stop is work
+    too: set it, then :meth:`unpark_all`.
+    """
+
+    __slots__ = ("_driver",)
+
+    def __init__(self, driver):
+        if not isinstance(driver, Driver):
+            raise TypeError(f"driver must be a park.Driver, "
+                            f"not {type(driver).__name__}")
+        self._h = _core.IdleSet(driver._handle())
+        self._driver = driver
+
+    @property
+    def driver(self):
+        """The :class:`Driver` whose parkers this set holds."""
+        return self._driver
+
+    def _member(self, parker):
+        if not isinstance(parker, Parker):
+            raise TypeError(f"parker must be a park.Parker, "
+                            f"not {type(parker).__name__}")
+        h = parker._handle()
+        if parker._driver is not self._driver:
+            raise ValueError("the parker is not on this IdleSet's driver")
+        return h
+
+    def join(self, parker):
+        """Make ``parker`` idle: :meth:`unpark_one` may pick it from now on.
+        Then look at the work source again, and :meth:`park` or
+        :meth:`leave`. Raises RuntimeError if it has joined a set and not
+        left it. From the parker's own thread. Returns None."""
+        h = self._handle()
+        h.join(self._member(parker), parker._ledger)
+
+    def leave(self, parker):
+        """Take ``parker`` out of the set without parking. Returns True if
+        it was still idle, False if an unpark took it (its token waits: the
+        next park returns at once). Raises ValueError if it is not in this
+        set."""
+        h = self._handle()
+        return h.leave(self._member(parker), parker._ledger) == 1
+
+    def park(self, parker, timeout=None):
+        """Join unless joined, park as :meth:`Parker.park` does (``timeout``
+        in seconds, None for none, 0 to poll), and leave, whatever ended the
+        park. Returns a :class:`Wake`. Raises RuntimeError if the parker is
+        in another set, and what :meth:`Parker.park` raises."""
+        h = self._handle()
+        ph = self._member(parker)
+        ns = -1 if timeout is None else _timeout_ns(timeout)
+        return _WAKES[h.park(ph, parker._ledger, ns,
+                             _get_ident() == _main_ident)]
+
+    def unpark_one(self):
+        """Wake exactly one idle parker. Returns whether there was one.
+        From any thread; with nobody idle it costs one atomic load."""
+        return self._handle().unpark_one() == 1
+
+    def unpark_all(self):
+        """Wake every idle parker. Returns how many. From any thread."""
+        return self._handle().unpark_all()
+
+    def count(self):
+        """How many parkers are idle now (a snapshot). From any thread."""
+        return self._handle().count()
+
+    def __len__(self):
+        return self.count()
+
+    def __repr__(self):
+        if self._h is None:
+            return "<park.IdleSet closed>"
+        return f"<park.IdleSet {self._h.count()} idle>"

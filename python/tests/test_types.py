@@ -64,7 +64,7 @@ def runtime_members(cls):
             continue
         for name, value in vars(klass).items():
             if name.startswith("_") and name not in ("__init__", "__enter__",
-                                                     "__exit__"):
+                                                     "__exit__", "__len__"):
                 continue
             if inspect.isfunction(value):
                 params = inspect.signature(value).parameters.values()

@@ -48,9 +48,28 @@ def main() -> None:
             p.park(0.01)
         with handles[1] as repeating:
             assert isinstance(repeating.active, bool)
-        removed: bool = driver.remove_reader(a) or driver.remove_writer(b)
+        removed: bool = driver.remove_reader(a)
+        removed = driver.remove_writer(b) and removed
         driver.remove_signal_handler(signal.SIGUSR1)
         assert removed and not driver.is_shutdown
+
+        driver.call_soon_threadsafe(calls.append, "posted")
+        while "posted" not in calls:
+            p.park()
+        driver.wake()
+        p.park()
+        with park.IdleSet(driver) as idle:
+            assert idle.driver is driver
+            idle.join(twin)
+            n: int = idle.count() + len(idle)
+            taken: bool = not idle.leave(twin)
+            assert n == 2 and not taken
+            assert not idle.unpark_one() and idle.unpark_all() == 0
+            threading.Timer(0.01, idle.unpark_one).start()
+            woke: park.Wake = idle.park(p)
+            while woke.reason == park.Wake.EVENTS:
+                woke = idle.park(p, None)
+            idle.park(p, 0)
         driver.shutdown()
         a.close()
         b.close()

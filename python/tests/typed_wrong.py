@@ -9,3 +9,5 @@ p.park_until(None)  # wrong: arg-type
 p.driver.call_later(1, "not callable")  # wrong: arg-type
 p.unparker().unpark(1)  # wrong: call-arg
 w: str = p.park()  # wrong: assignment
+park.IdleSet(p)  # wrong: arg-type
+park.IdleSet(p.driver).park(p.driver)  # wrong: arg-type
