@@ -43,8 +43,8 @@
 static int park_py_wait(park_parker *p, int64_t ns,
 			const struct timespec *deadline);
 static struct timespec park_py_timespec(int64_t ns);
-static PyObject *park_py_post(park_driver *d, PyObject *driver_ref,
-			      PyObject *queue, PyObject *item);
+static PyObject *park_py_post(park_driver *d, PyObject *driver,
+			      PyObject *item);
 %}
 
 /* The shared park methods take seconds and check them; Python's checks are
@@ -657,9 +657,11 @@ typedef struct {} Event;
  * that rings after that finds nothing.
  *
  * An exception ends the park as a callback's does; the functions behind it
- * wait for a doorbell posted again, so that they run, in order, in the next
- * park. The same for doorbells that ring after the exception in the same
- * loop iteration.
+ * stay queued, as do those whose doorbell rings after it in the same loop
+ * iteration, and run in order in the next park: the last doorbell in
+ * flight (Driver._bells counts them) posts itself again when anything is
+ * left. Posting, ringing and counting happen with the GIL held and no
+ * Python code in between.
  */
 %{
 struct park_py_post {
@@ -684,27 +686,65 @@ static PyObject *park_py_deref(PyObject *ref)
 #endif
 }
 
+/* driver._bells += delta; returns the new count. */
+static long park_py_bells(PyObject *driver, long delta)
+{
+	PyObject *n = PyObject_GetAttrString(driver, "_bells");
+	long bells = n ? PyLong_AsLong(n) : 0;
+	Py_XDECREF(n);
+	PyErr_Clear();
+	bells += delta;
+	n = PyLong_FromLong(bells);
+	if (!n || PyObject_SetAttrString(driver, "_bells", n) < 0)
+		PyErr_Clear();
+	Py_XDECREF(n);
+	return bells;
+}
+
+/* len(driver._posted) > 0 */
+static bool park_py_posted_left(PyObject *driver)
+{
+	PyObject *queue = PyObject_GetAttrString(driver, "_posted");
+	Py_ssize_t n = queue ? PyObject_Length(queue) : 0;
+	Py_XDECREF(queue);
+	PyErr_Clear();
+	return n > 0;
+}
+
+static void park_py_post_run(void *arg);
+
+static int park_py_ring(struct park_py_post *post, PyObject *driver)
+{
+	int r = park_driver_post(post->driver, park_py_post_run, post);
+	if (r == 0)
+		park_py_bells(driver, 1);
+	return r;
+}
+
 /* Runs the queue; returns whether to ring again for what is left. */
 static bool park_py_post_ring(struct park_py_post *post, PyObject *driver)
 {
 	struct park_py_frame *frame = park_py_frame_now;
 	bool mine = frame &&
 		    park_parker_get_driver(frame->parker) == post->driver;
-	if (mine && frame->type)
-		return true; /* an earlier callback of this park raised */
-	PyObject *r = PyObject_CallMethod(driver, "_run_posted", NULL);
-	if (r) {
-		Py_DECREF(r);
-		return false;
+	park_py_bells(driver, -1);
+	/* Not when an earlier callback of this park raised: the park ends. */
+	if (!mine || !frame->type) {
+		PyObject *r = PyObject_CallMethod(driver, "_run_posted", NULL);
+		if (r) {
+			Py_DECREF(r);
+		} else if (mine) {
+			PyErr_Fetch(&frame->type, &frame->value,
+				    &frame->traceback);
+			event_base_loopbreak(park_driver_get_base(post->driver));
+		} else {
+			/* Not inside a Python park: the driver is being
+			 * freed, or a C program ran the loop. */
+			PyErr_WriteUnraisable(driver);
+		}
 	}
-	if (mine) {
-		PyErr_Fetch(&frame->type, &frame->value, &frame->traceback);
-		event_base_loopbreak(park_driver_get_base(post->driver));
-	} else {
-		/* Not inside a Python park (a C program ran the loop). */
-		PyErr_WriteUnraisable(driver);
-	}
-	return true;
+	/* Counted after the run: its callbacks may have posted. */
+	return park_py_bells(driver, 0) == 0 && park_py_posted_left(driver);
 }
 
 static void park_py_post_run(void *arg)
@@ -716,57 +756,62 @@ static void park_py_post_run(void *arg)
 		return;
 	}
 	PyGILState_STATE gil = PyGILState_Ensure();
-	bool again = false;
 	PyObject *driver = park_py_finalizing() ? NULL
 						: park_py_deref(post->driver_ref);
-	if (driver) {
-		again = park_py_post_ring(post, driver);
-		Py_DECREF(driver);
-	}
-	/* After shutdown (or while the driver is being freed) the post is
-	 * refused: what is left runs when the Driver goes. */
-	if (!again ||
-	    park_driver_post(post->driver, park_py_post_run, post) < 0) {
+	/* Refused after shutdown (or while the driver is being freed): what
+	 * is left runs when the Driver goes. */
+	if (!driver || !park_py_post_ring(post, driver) ||
+	    park_py_ring(post, driver) < 0) {
 		Py_DECREF(post->driver_ref);
 		free(post);
 	}
+	Py_XDECREF(driver);
 	PyGILState_Release(gil);
 }
 %}
 
-/* Driver.post(): park.Driver.call_soon_threadsafe. Posts a doorbell holding
- * driver_ref, then appends item to queue: in that order and with the GIL
- * held throughout, so that the doorbell (which needs the GIL) finds the
- * item, and nothing is queued when the post is refused. */
+/* Driver.post(): park.Driver.call_soon_threadsafe. Posts a doorbell, then
+ * appends item to the Driver's queue: in that order and with the GIL held
+ * throughout, so that the doorbell (which needs the GIL) finds the item,
+ * and nothing is queued when the post is refused. */
 %{
-static PyObject *park_py_post(park_driver *d, PyObject *driver_ref,
-			      PyObject *queue, PyObject *item)
+static PyObject *park_py_post(park_driver *d, PyObject *driver,
+			      PyObject *item)
 {
+	PyObject *ref = PyObject_GetAttrString(driver, "_ref");
+	PyObject *queue = PyObject_GetAttrString(driver, "_posted");
 	struct park_py_post *post = malloc(sizeof *post);
-	if (!post)
-		return PyErr_NoMemory();
-	Py_INCREF(driver_ref);
-	post->driver_ref = driver_ref;
-	post->driver = d;
-	int r = park_driver_post(d, park_py_post_run, post);
-	if (r < 0) {
-		Py_DECREF(driver_ref);
-		free(post);
-		park_py_raise(r);
-		return NULL;
+	PyObject *done = NULL;
+	if (!ref || !queue || !post) {
+		if (!PyErr_Occurred())
+			PyErr_NoMemory();
+		goto out;
 	}
-	/* A doorbell that rings without its item does nothing. */
+	Py_INCREF(ref);
+	post->driver_ref = ref;
+	post->driver = d;
+	int r = park_py_ring(post, driver);
+	if (r < 0) {
+		Py_DECREF(ref);
+		park_py_raise(r);
+		goto out;
+	}
+	post = NULL;
 	PyObject *append = PyUnicode_FromString("append");
-	if (!append)
-		return NULL;
-	PyObject *done = PyObject_CallMethodObjArgs(queue, append, item, NULL);
-	Py_DECREF(append);
+	if (append) {
+		done = PyObject_CallMethodObjArgs(queue, append, item, NULL);
+		Py_DECREF(append);
+	}
+out:
+	free(post);
+	Py_XDECREF(ref);
+	Py_XDECREF(queue);
 	return done;
 }
 %}
 %extend Driver {
-	PyObject *post(PyObject *driver_ref, PyObject *queue, PyObject *item) {
-		return park_py_post($self, driver_ref, queue, item);
+	PyObject *post(PyObject *driver, PyObject *item) {
+		return park_py_post($self, driver, item);
 	}
 }
 

@@ -183,11 +183,15 @@ def _callback(fn):
 
 _get_ident = threading.get_ident
 _main_ident = threading.main_thread().ident
+# How many forks this process descends through: what a Driver queued for
+# the loop before a fork is the parent's, as libpark's own posts are.
+_forks = 0
 
 
 def _after_fork_in_child():
-    global _main_ident
+    global _main_ident, _forks
     _main_ident = threading.get_ident()
+    _forks += 1
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -291,9 +295,11 @@ class Driver(_Handle):
     # _events: every registered Handle, which keeps it (and through it
     # its callback) alive while registered; the others index them.
     # _posted: (callback, args) from call_soon_threadsafe, not run yet;
-    # _ref: the weak reference the loop's doorbells hold (park-python.i).
+    # _ref: the weak reference the loop's doorbells hold; _bells: how many
+    # doorbells are in flight (park-python.i); _forks: _forks when the
+    # queue was made (a child's copy of the parent's queue is not its own).
     __slots__ = ("_events", "_readers", "_writers", "_signals", "_posted",
-                 "_ref")
+                 "_ref", "_bells", "_forks")
 
     def __init__(self):
         self._h = _core.Driver()
@@ -303,6 +309,8 @@ class Driver(_Handle):
         self._signals = {}
         self._posted = deque()
         self._ref = weakref.ref(self)
+        self._bells = 0
+        self._forks = _forks
 
     def close(self):
         """Cancel every registered callback and release the driver. Its
@@ -317,12 +325,15 @@ class Driver(_Handle):
     def __del__(self):
         # The last reference: no park can run the loop for this Driver any
         # more (its parkers hold it), so what was posted runs now, here,
-        # as libpark runs a driver's posts when it is freed. At interpreter
-        # shutdown nothing may run: it is dropped.
+        # as libpark runs a driver's posts when it is freed; the Driver is
+        # closed first, so they cannot post again. At interpreter shutdown
+        # nothing may run: it is dropped.
         posted = getattr(self, "_posted", None)
+        self._posted = deque()  # doorbells that ring now find nothing
+        self._h = None
         if not posted:
             return
-        if sys.is_finalizing():
+        if sys.is_finalizing() or self._forks != _forks:
             posted.clear()
             return
         while posted:
@@ -341,11 +352,12 @@ class Driver(_Handle):
         once the driver is shut down (what was accepted before still runs).
         What has not run when the Driver object goes (its parkers hold it)
         runs then, in the thread that drops it, with exceptions reported
-        as from ``__del__``; at interpreter shutdown it is dropped
-        unrun. Returns None."""
+        as from ``__del__`` (and the Driver closed: they cannot post
+        again); at interpreter shutdown it is dropped unrun. Returns
+        None."""
         h = self._handle()
         _callback(callback)
-        h.post(self._ref, self._posted, (callback, args))
+        h.post(self, (callback, args))
 
     def _run_posted(self):
         # Called by park.core's doorbell on the loop thread: the callbacks

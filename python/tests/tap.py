@@ -66,9 +66,11 @@ def _blocked_call(pid, tid):
 
 def _learn_sleep_calls():
     """What the kernel shows in /proc/TID/syscall for a thread blocked in a
-    futex wait (a lock), epoll, poll or select: learned by blocking a thread
-    in each, so that no architecture's numbers are written here (and an
-    emulated CPU, which shows the host's, is handled the same way)."""
+    futex wait (a lock: a parker's sleeper), and in epoll, poll or select (a
+    libevent loop: the driver): learned by blocking a thread in each, so that
+    no architecture's numbers are written here (and an emulated CPU, which
+    shows the host's, is handled the same way). Returns {"sleeper": set,
+    "driver": set}."""
     import select
     import threading
     import time
@@ -94,10 +96,9 @@ def _learn_sleep_calls():
                                "/proc/self/task/TID/syscall")
         return seen
 
-    calls = set()
     lock = threading.Lock()
     lock.acquire()
-    calls.add(learn(lock.acquire, lock.release))
+    calls = {"sleeper": {learn(lock.acquire, lock.release)}, "driver": set()}
     waits = [lambda r: select.select([r], [], [])]
     if hasattr(select, "poll"):
         def poll(r):
@@ -114,25 +115,31 @@ def _learn_sleep_calls():
     for wait in waits:
         r, w = os.pipe()
         try:
-            calls.add(learn(lambda: wait(r), lambda: os.write(w, b"x")))
+            calls["driver"].add(learn(lambda: wait(r),
+                                      lambda: os.write(w, b"x")))
         finally:
             os.close(r)
             os.close(w)
     return calls
 
 
-def wait_sleeping(native_id, timeout=20.0, pid="self"):
+def wait_sleeping(native_id, timeout=20.0, pid="self", where=None):
     """Wait until thread `native_id` (threading.get_native_id()) of process
-    `pid` is blocked in the kernel in a futex wait or in a libevent loop's
-    wait (epoll, poll or select), read from /proc/PID/task/TID/syscall.
-    Returns whether it got there in time."""
+    `pid` is blocked in the kernel, read from /proc/PID/task/TID/syscall:
+    in a futex wait (where="sleeper"), in a libevent loop's wait: epoll,
+    poll or select (where="driver"), or in either (where=None). Returns
+    whether it got there in time."""
     import time
     global _SLEEP_CALLS
     if _SLEEP_CALLS is None:
         _SLEEP_CALLS = _learn_sleep_calls()
+    if where is None:
+        calls = _SLEEP_CALLS["sleeper"] | _SLEEP_CALLS["driver"]
+    else:
+        calls = _SLEEP_CALLS[where]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _blocked_call(pid, native_id) in _SLEEP_CALLS:
+        if _blocked_call(pid, native_id) in calls:
             return True
         time.sleep(0.001)
     return False
