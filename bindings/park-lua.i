@@ -30,6 +30,17 @@
 
 /* Unparker:into_raw(), below: a new reference as a light userdata. */
 typedef void *park_raw_handle;
+
+/* An idle set's results: a park's (reason, in_driver), a flag, a count;
+ * each a negative errno on failure. */
+typedef park_idle IdleSet;
+typedef int park_idle_result;
+typedef int park_flag;
+typedef int park_count;
+/* An idle set's refusals that need their own words. */
+#define PARK_LUA_IDLE_OTHER_DRIVER (-100020)
+#define PARK_LUA_IDLE_NOT_MEMBER (-100021)
+#define PARK_LUA_IDLE_JOINED (-100022)
 %}
 
 /* ---- results -------------------------------------------------------------- */
@@ -107,6 +118,7 @@ typedef void *park_raw_handle;
 PARK_LUA_SELF(Driver)
 PARK_LUA_SELF(Parker)
 PARK_LUA_SELF(Unparker)
+PARK_LUA_SELF(IdleSet)
 
 /* Parker(driver): a Driver, or nil for a private one; not a closed one. */
 %typemap(in) Driver *driver {
@@ -134,6 +146,59 @@ typedef void *park_raw_handle;
 	SWIG_arg++;
 }
 
+/* ---- idle sets: the typemaps --------------------------------------------- */
+
+/* IdleSet(driver): a Driver, open. */
+%typemap(in) Driver *idle_driver {
+	if (!SWIG_IsOK(SWIG_ConvertPtr(L, $input, (void **)&$1,
+				       $descriptor(Driver *), 0)) ||
+	    !lua_isuserdata(L, $input)) {
+		lua_pushfstring(L, "park: IdleSet(driver) takes a Driver, not %s",
+				park_lua_typename(L, $input));
+		SWIG_fail;
+	} else if (!$1) {
+		lua_pushstring(L, "park: the Driver is closed");
+		SWIG_fail;
+	}
+}
+
+/* The parker an idle set's method takes: a Parker, open. */
+%typemap(in) Parker *member {
+	if (!SWIG_IsOK(SWIG_ConvertPtr(L, $input, (void **)&$1,
+				       $descriptor(Parker *), 0)) ||
+	    !lua_isuserdata(L, $input)) {
+		lua_pushfstring(L, "park: expected a Parker, not %s",
+				park_lua_typename(L, $input));
+		SWIG_fail;
+	} else if (!$1) {
+		lua_pushstring(L, "park: the Parker is closed");
+		SWIG_fail;
+	}
+}
+
+/* set:park(p): p's driver's callbacks run, then reason, in_driver. */
+%typemap(out) park_idle_result {
+	if ($1 < 0)
+		PARK_RAISE($1);
+	SWIG_arg += park_lua_park_result(L, arg2, $1);
+}
+
+/* A yes-or-no result (leave, unpark_one), or a failure. */
+%typemap(out) park_flag {
+	if ($1 < 0)
+		PARK_RAISE($1);
+	lua_pushboolean(L, $1);
+	SWIG_arg++;
+}
+
+/* A count (unpark_all, count), or a failure. */
+%typemap(out) park_count {
+	if ($1 < 0)
+		PARK_RAISE($1);
+	lua_pushinteger(L, $1);
+	SWIG_arg++;
+}
+
 %include "park.i"
 
 /* ---- C glue ----------------------------------------------------------------- */
@@ -144,9 +209,25 @@ typedef void *park_raw_handle;
  * message (returns 0: raise it) or nil, message, errno name (returns 3). */
 static int park_lua_failure(lua_State *L, int code)
 {
-	if (code == PARK_BINDING_BAD_TIMEOUT || code == -EINVAL) {
+	switch (code) {
+	case PARK_BINDING_BAD_TIMEOUT:
+	case -EINVAL:
 		lua_pushfstring(L, "park: %s", park_binding_message(code));
 		return 0;
+	case PARK_LUA_IDLE_OTHER_DRIVER:
+		lua_pushstring(L, "park: the Parker is not on the IdleSet's Driver");
+		return 0;
+	case PARK_LUA_IDLE_NOT_MEMBER:
+		lua_pushstring(L, "park: the Parker is not in this IdleSet (it "
+				  "never joined, or it left or parked)");
+		return 0;
+	case PARK_LUA_IDLE_JOINED:
+		return park_lua_fail(L, EBUSY, "the Parker is in an IdleSet "
+					       "already (leave it first)");
+	case -ECHILD:
+		return park_lua_fail(L, ECHILD, "the driver was inherited "
+						"through fork(): call "
+						"driver:reinit() first");
 	}
 	return park_lua_fail(L, -code, park_binding_message(code));
 }
@@ -233,6 +314,11 @@ static const char *park_lua_typename(lua_State *L, int i)
  * and a method call on the object raises "closed". */
 
 %{
+static const char *park_lua_article(const char *noun)
+{
+	return strchr("AEIOU", noun[0]) ? "an" : "a";
+}
+
 /* The userdata at index 1 if its metatable is upvalue 1, else raise. */
 static swig_lua_userdata *park_lua_check_self(lua_State *L, const char *what)
 {
@@ -243,9 +329,11 @@ static swig_lua_userdata *park_lua_check_self(lua_State *L, const char *what)
 			return lua_touserdata(L, 1);
 	}
 	lua_getfield(L, lua_upvalueindex(1), ".type");
-	return (void *)(intptr_t)luaL_error(L, "park: %s of a %s called on a %s",
-					    what, lua_tostring(L, -1),
-					    park_lua_typename(L, 1));
+	const char *type = lua_tostring(L, -1);
+	const char *arg = park_lua_typename(L, 1);
+	return (void *)(intptr_t)luaL_error(L, "park: %s of %s %s called on %s %s",
+					    what, park_lua_article(type), type,
+					    park_lua_article(arg), arg);
 }
 
 static void park_lua_release(lua_State *L, swig_lua_userdata *usr)
@@ -266,6 +354,8 @@ static void park_lua_release(lua_State *L, swig_lua_userdata *usr)
 		park_parker_unref(ptr);
 	else if (usr->type == SWIGTYPE_p_Unparker)
 		park_unparker_unref(ptr);
+	else if (usr->type == SWIGTYPE_p_IdleSet)
+		park_idle_unref(ptr);
 }
 
 /* __gc, close() and __close (Lua 5.4's to-be-closed variables). */
@@ -401,7 +491,7 @@ static void park_lua_set_constructor(lua_State *L, const char *class_name,
 static void park_lua_open(lua_State *L)
 {
 	static const char *const classes[] = {"Driver", "Parker", "Unparker",
-					      NULL};
+					      "IdleSet", NULL};
 	static const char *const reasons[][2] = {{"TOKEN", "token"},
 						 {"TIMED_OUT", "timeout"},
 						 {"EVENTS", "events"},
@@ -470,10 +560,56 @@ static int park_lua_unparker_from_raw(lua_State *L)
 	park_raw_handle into_raw() { return park_lua_into_raw($self); }
 }
 
+/* ---- idle sets ---------------------------------------------------------------
+ * park.IdleSet(driver) over park_idle. A Lua state is one thread at a time,
+ * so the parkers of a set are its own state's (a Driver cannot leave it);
+ * set:park(p) is park_idle_park(), and then runs the callbacks its
+ * driver's loop queued, as p:park() does. A Parker collected or closed
+ * while in the set stays in it, as in C, until the set goes.
+ */
+typedef struct {} IdleSet;
+PARK_RAISE_ON_NULL(IdleSet::IdleSet)
+%extend IdleSet {
+	IdleSet(Driver *idle_driver) { return park_idle_new(idle_driver); }
+	~IdleSet() { park_idle_unref($self); }
+
+	park_result join(Parker *member) {
+		int r = park_idle_join($self, member);
+		if (r == -EINVAL)
+			return PARK_LUA_IDLE_OTHER_DRIVER;
+		return r == -EBUSY ? PARK_LUA_IDLE_JOINED : r;
+	}
+
+	park_flag leave(Parker *member) {
+		int r = park_idle_leave($self, member);
+		return r == -EINVAL ? PARK_LUA_IDLE_NOT_MEMBER : r;
+	}
+
+	park_idle_result park(Parker *member, double timeout = INFINITY) {
+		int64_t ns;
+		int err = park_binding_timeout_ns(timeout, &ns);
+		if (err)
+			return err;
+		if (park_lua_events_dispatching(park_parker_get_driver(member)))
+			return -EDEADLK;
+		int r = park_idle_park($self, member, ns);
+		/* A Lua state parks one parker at a time: busy means in
+		 * another set. */
+		if (r == -EBUSY)
+			return PARK_LUA_IDLE_JOINED;
+		return r == -EINVAL ? PARK_LUA_IDLE_OTHER_DRIVER : r;
+	}
+
+	park_flag unpark_one() { return park_idle_unpark_one($self); }
+	park_count unpark_all() { return park_idle_unpark_all($self); }
+	park_count count() { return park_idle_count($self); }
+}
+
 %init %{
 	park_lua_pin_module();
 	park_lua_open(L);
 	/* SWIG names a class's constructor wrapper _wrap_new_<class>. */
 	park_lua_set_constructor(L, "Driver", _wrap_new_Driver);
 	park_lua_set_constructor(L, "Parker", _wrap_new_Parker);
+	park_lua_set_constructor(L, "IdleSet", _wrap_new_IdleSet);
 %}

@@ -22,6 +22,7 @@ const char *park_lua_errno_name(int err)
 		NAME(EAGAIN);
 		NAME(EBADF);
 		NAME(EBUSY);
+		NAME(ECHILD);
 		NAME(EDEADLK);
 		NAME(EEXIST);
 		NAME(EINTR);
@@ -36,6 +37,7 @@ const char *park_lua_errno_name(int err)
 		NAME(ENOSYS);
 		NAME(ENOTSUP);
 		NAME(EPERM);
+		NAME(ESHUTDOWN);
 #undef NAME
 	}
 	return NULL;
