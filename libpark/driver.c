@@ -301,6 +301,8 @@ enum park_driver_lock park__driver_try_lock(park_driver *d)
 	if (atomic_load_explicit(&d->locked, memory_order_relaxed) ||
 	    atomic_exchange(&d->locked, true))
 		return PARK_DRIVER_BUSY;
+	/* The base passes from the last holder to this one. */
+	PARK_HANDOFF_AFTER(&d->locked);
 	/* Checked again under the lock: see park_driver_shutdown(). */
 	if (atomic_load(&d->shut_down)) {
 		park__driver_unlock(d);
@@ -311,6 +313,7 @@ enum park_driver_lock park__driver_try_lock(park_driver *d)
 
 void park__driver_unlock(park_driver *d)
 {
+	PARK_HANDOFF_BEFORE(&d->locked);
 	atomic_store(&d->locked, false);
 }
 

@@ -23,6 +23,20 @@
 #include <semaphore.h>
 #endif
 
+/* valgrind's helgrind and DRD do not model C11 atomics. Where an atomic
+ * hands memory from one thread to another outside any lock, these tell
+ * them so: a happens-before edge from BEFORE(obj) in one thread to
+ * AFTER(obj) in the thread that observed it. A few no-op instructions
+ * outside valgrind; nothing where valgrind's header is missing. */
+#ifdef HAVE_VALGRIND_HELGRIND_H
+#include <valgrind/helgrind.h>
+#define PARK_HANDOFF_BEFORE(obj) ANNOTATE_HAPPENS_BEFORE(obj)
+#define PARK_HANDOFF_AFTER(obj) ANNOTATE_HAPPENS_AFTER(obj)
+#else
+#define PARK_HANDOFF_BEFORE(obj) ((void)(obj))
+#define PARK_HANDOFF_AFTER(obj) ((void)(obj))
+#endif
+
 /* The parker's state word. The values are the protocol: keep them dense so
  * that park__state_corrupt() can name any other value as a bug. */
 enum {

@@ -71,6 +71,7 @@ struct pool {
 	park_parker *parkers[MAX_WORKERS];
 	pthread_t threads[MAX_WORKERS];
 	_Atomic long done;
+	_Atomic long latency_next;
 	/* sparse: start - submit, one slot per job */
 	int64_t *latency;
 	long latency_cap;
@@ -100,9 +101,16 @@ static bool pop_locked(struct pool *p, int64_t *submitted)
 
 static void job_started(struct pool *p, int64_t submitted)
 {
-	long n = atomic_fetch_add_explicit(&p->done, 1, memory_order_relaxed);
-	if (p->latency && n < p->latency_cap)
-		p->latency[n] = now_ns() - submitted;
+	/* The latency is written before the job counts as started, and the
+	 * count is a release: the main thread, which waits until every job
+	 * started, then reads every latency. */
+	if (p->latency) {
+		long n = atomic_fetch_add_explicit(&p->latency_next, 1,
+						   memory_order_relaxed);
+		if (n < p->latency_cap)
+			p->latency[n] = now_ns() - submitted;
+	}
+	atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
 	run_job();
 }
 
