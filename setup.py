@@ -4,7 +4,8 @@ libpark's C sources are compiled into the extension park._core, so a wheel
 needs only libevent (libevent_core and libevent_pthreads), not an installed
 libpark. Like configure, it picks the futex sleeper where <linux/futex.h>
 exists and the condvar one elsewhere, and uses an eventfd wake channel where
-<sys/eventfd.h> exists. libpark's symbols stay hidden inside the extension.
+<sys/eventfd.h> exists; the other sources are the ones libpark/include.am
+lists. libpark's symbols stay hidden inside the extension.
 The generated public header comes from libpark/libpark.h.in with the version
 of configure.ac's AC_INIT, as configure makes it.
 
@@ -30,6 +31,17 @@ def package_version():
     if not m:
         raise SystemExit("setup.py: no version in configure.ac's AC_INIT")
     return m.group(1)
+
+
+def core_sources():
+    """libpark's sources common to every sleeper, as libpark/include.am
+    lists them (park_core_sources), so that the two builds cannot drift."""
+    with open("libpark/include.am") as f:
+        text = f.read()
+    m = re.search(r"^park_core_sources = ((?:.*\\\n)*.*)$", text, re.M)
+    if not m:
+        raise SystemExit("setup.py: no park_core_sources in libpark/include.am")
+    return m.group(1).replace("\\", " ").split()
 
 
 def libevent_flags():
@@ -78,6 +90,7 @@ class BuildCore(build_ext):
         config = ["#define _GNU_SOURCE 1"]
         if self.header_exists("sys/eventfd.h"):
             config.append("#define HAVE_SYS_EVENTFD_H 1")
+            config.append("#define PARK_WAKE_EVENTFD 1")
         with open(os.path.join(gen, "config.h"), "w") as f:
             f.write("/* Written by setup.py, as configure would. */\n"
                     + "\n".join(config) + "\n")
@@ -93,8 +106,8 @@ class BuildCore(build_ext):
                     "-Ibindings", "-outdir", package_dir, "-o", wrapper,
                     "bindings/park-python.i"])
         cflags, libs = libevent_flags()
-        ext.sources = [wrapper] + [f"libpark/{name}.c" for name in (
-            "parker", "driver", "clock", "version", "sleeper-" + sleeper)]
+        ext.sources = [wrapper] + core_sources() + [
+            f"libpark/sleeper-{sleeper}.c"]
         ext.include_dirs = [gen, "libpark"]
         ext.define_macros = [("PARK_SLEEPER_" + sleeper.upper(), "1")]
         ext.extra_compile_args = ["-std=gnu11", "-fvisibility=hidden",
