@@ -5,8 +5,9 @@
  * arguments; this module trusts what it is given (timeouts already in
  * nanoseconds, deadlines as CLOCK_MONOTONIC nanoseconds, file descriptors
  * and signal numbers already validated) and does what needs C: releasing
- * the GIL around a park, running driver callbacks under the GIL inside
- * that park, and the per-parker ledger of hidden main-thread slices.
+ * the GIL around a park, running driver callbacks and posted functions
+ * under the GIL inside that park, the per-parker ledger of hidden
+ * main-thread slices, and the idle sets' record of their members.
  *
  * Nothing here is process-wide except the thread-local pointer to the park
  * the calling thread is in (a callback needs it to hand its exception to
