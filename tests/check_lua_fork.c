@@ -1,0 +1,124 @@
+/*
+ * fork() under the Lua binding, from a C host: a lua_State owns a driver
+ * while one of its threads is parked in it; the forked child closes its
+ * copies of the states (which frees the driver there), and the parent's
+ * parked thread is still woken by the next unpark.
+ */
+#include "config.h"
+
+#include "helpers.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+static lua_State *new_state(void)
+{
+	lua_State *L = luaL_newstate();
+	ck_assert_ptr_nonnull(L);
+	luaL_openlibs(L);
+	return L;
+}
+
+static void run_ok(lua_State *L, const char *code)
+{
+	int rc = luaL_dostring(L, code);
+	ck_assert_msg(rc == LUA_OK, "lua error: %s", lua_tostring(L, -1));
+}
+
+struct lua_worker {
+	pthread_t thread;
+	lua_State *L;
+	_Atomic pid_t tid;
+	lua_Integer result;
+};
+
+static void *park_in_state(void *arg)
+{
+	struct lua_worker *w = arg;
+	w->tid = current_tid();
+	run_ok(w->L, "result = parker:park()");
+	lua_getglobal(w->L, "result");
+	w->result = lua_tointeger(w->L, -1);
+	lua_pop(w->L, 1);
+	return NULL;
+}
+
+static bool joined_within(struct lua_worker *w, int64_t ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * MS;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	return pthread_timedjoin_np(w->thread, NULL, &until) == 0;
+}
+
+START_TEST(test_child_closing_its_states_leaves_the_parent_woken)
+{
+	struct lua_worker w = {.L = new_state()};
+	run_ok(w.L, "local park = require 'park'\n"
+		    "driver = park.Driver()\n"
+		    "parker = park.Parker(driver)\n"
+		    "raw = parker:unparker():into_raw()\n");
+	/* The waker's state adopts the unparker before the fork, so that the
+	 * child's two states hold every reference to the driver. */
+	lua_State *waker = new_state();
+	lua_getglobal(w.L, "raw");
+	lua_pushlightuserdata(waker, lua_touserdata(w.L, -1));
+	lua_pop(w.L, 1);
+	lua_setglobal(waker, "raw");
+	run_ok(waker, "u = require('park').unparker_from_raw(raw)");
+
+	ck_assert_int_eq(pthread_create(&w.thread, NULL, park_in_state, &w), 0);
+	while (w.tid == 0)
+		usleep(100);
+	ck_assert(wait_in_driver(w.tid));
+
+	fflush(NULL);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* Closing collects the parker and the driver: its last
+		 * reference goes here, in the child. */
+		lua_close(waker);
+		lua_close(w.L);
+		_exit(0);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+
+	ck_assert_msg(!joined_within(&w, 100), "woke without an unpark");
+	run_ok(waker, "u:unpark()");
+	ck_assert_msg(joined_within(&w, 5000),
+		      "the unpark was lost: the worker still sleeps");
+	ck_assert_int_eq(w.result, PARK_TOKEN | PARK_DRIVER);
+	lua_close(waker);
+	lua_close(w.L);
+}
+END_TEST
+
+static Suite *lua_fork_suite(void)
+{
+	Suite *s = suite_create("lua-fork");
+	TCase *tc = tcase_create("fork");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_child_closing_its_states_leaves_the_parent_woken);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return run_suites(lua_fork_suite(), NULL);
+}
