@@ -407,7 +407,9 @@ START_TEST(test_adopted_base_survives_driver)
 	ck_assert_ptr_nonnull(d);
 	ck_assert_ptr_eq(park_driver_get_base(d), base);
 	park_parker *p = park_parker_new(d);
-	ck_assert_int_eq(park_parker_park_timeout(p, 5 * MS),
+	/* A poll: a short timed park may see its deadline pass before the
+	 * timer is armed (valgrind is slow) and not run the loop. */
+	ck_assert_int_eq(park_parker_park_timeout(p, 0),
 			 PARK_TIMED_OUT | PARK_DRIVER);
 	park_parker_unref(p);
 	park_driver_unref(d);
@@ -441,7 +443,7 @@ START_TEST(test_clone_shares_driver_and_has_own_token)
 	park_driver_unref(driver);
 	parker = NULL;
 	driver = NULL;
-	ck_assert_int_eq(park_parker_park_timeout(c, 1 * MS),
+	ck_assert_int_eq(park_parker_park_timeout(c, 0),
 			 PARK_TIMED_OUT | PARK_DRIVER);
 	park_parker_unref(c);
 }

@@ -74,7 +74,7 @@ static void park_inner_then_outer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	n->inner_poll = park_parker_park_timeout(n->inner, 0);
-	n->inner_park = park_parker_park_timeout(n->inner, MS);
+	n->inner_park = park_parker_park_timeout(n->inner, 20 * MS);
 	/* Back in the outer driver's callback, its loop is still ours. */
 	n->outer_park = park_parker_park_timeout(n->outer_clone, 50 * MS);
 	n->outer_poll = park_parker_park_timeout(n->outer_clone, 0);
@@ -88,7 +88,9 @@ START_TEST(test_outer_driver_refused_after_an_inner_loop_returned)
 	ck_assert_int_eq(park_around(parker, park_inner_then_outer, &n),
 			 PARK_EVENTS | PARK_DRIVER);
 	ck_assert_int_eq(n.inner_poll, PARK_TIMED_OUT | PARK_DRIVER);
-	ck_assert_int_eq(n.inner_park, PARK_TIMED_OUT | PARK_DRIVER);
+	/* (Under valgrind the deadline may pass before the timer is armed,
+	 * so only the reason is certain.) */
+	ck_assert_int_eq(PARK_REASON(n.inner_park), PARK_TIMED_OUT);
 	ck_assert_int_eq(n.outer_park, -EDEADLK);
 	ck_assert_int_eq(n.outer_poll, -EDEADLK);
 	park_parker_unref(n.outer_clone);
@@ -311,7 +313,7 @@ START_TEST(test_base_adopted_twice_is_refused)
 	ck_assert_int_eq(errno, EBUSY);
 	/* The first driver is unharmed. */
 	park_parker *p = park_parker_new(first);
-	ck_assert_int_eq(park_parker_park_timeout(p, MS),
+	ck_assert_int_eq(park_parker_park_timeout(p, 0),
 			 PARK_TIMED_OUT | PARK_DRIVER);
 	park_parker_unref(p);
 	park_driver_unref(first);
@@ -320,7 +322,7 @@ START_TEST(test_base_adopted_twice_is_refused)
 	park_driver *second = park_driver_new_with_base(base);
 	ck_assert_ptr_nonnull(second);
 	p = park_parker_new(second);
-	ck_assert_int_eq(park_parker_park_timeout(p, MS),
+	ck_assert_int_eq(park_parker_park_timeout(p, 0),
 			 PARK_TIMED_OUT | PARK_DRIVER);
 	park_parker_unref(p);
 	park_driver_unref(second);
@@ -531,8 +533,8 @@ START_TEST(test_unpark_in_a_callback_leaves_a_wake)
 			 PARK_EVENTS | PARK_DRIVER);
 	ck_assert_int_lt(now_ns() - start, LATE_NS);
 	/* Only once. */
-	ck_assert_int_eq(park_parker_park_timeout(parker, 20 * MS),
-			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_int_eq(PARK_REASON(park_parker_park_timeout(parker, 20 * MS)),
+			 PARK_TIMED_OUT);
 }
 END_TEST
 
@@ -621,7 +623,7 @@ START_TEST(test_driver_new_near_the_descriptor_limit)
 	int r = 0;
 	if (d) {
 		park_parker *p = park_parker_new(d);
-		r = park_parker_park_timeout(p, MS);
+		r = park_parker_park_timeout(p, 0);
 		park_parker_unref(p);
 		park_driver_unref(d);
 	}

@@ -472,8 +472,11 @@ START_TEST(test_fork_inside_a_callback)
 		struct event_base *base = park_driver_get_base(driver);
 		CHILD_CHECK(park_driver_reinit(driver) == 0);
 		CHILD_CHECK(park_driver_get_base(driver) == base);
-		CHILD_CHECK(park_parker_park_timeout(parker, MS) ==
+		CHILD_CHECK(park_parker_park_timeout(parker, 0) ==
 			    (PARK_TIMED_OUT | PARK_DRIVER));
+		event_free(ev);
+		park_parker_unref(f.same_driver);
+		child_frees_everything(NULL);
 		_exit(0);
 	}
 	ck_assert_int_eq(r, PARK_EVENTS | PARK_DRIVER);
