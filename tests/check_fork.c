@@ -432,6 +432,50 @@ START_TEST(test_child_unpark_does_not_wake_the_parent)
 }
 END_TEST
 
+/* --- posts: the parent's run in the parent, exactly once ----------------- */
+
+static void count_post(void *arg)
+{
+	++*(int *)arg;
+}
+
+static void child_posts_after_reinit(void *arg)
+{
+	int *ran = arg;
+	CHILD_CHECK(park_driver_post(driver, count_post, ran) == -ECHILD);
+	CHILD_CHECK(park_driver_wake(driver) == -ECHILD);
+	CHILD_CHECK(park_driver_reinit(driver) == 0);
+	/* The loop runs here now, without the parent's post. */
+	CHILD_CHECK(park_parker_park_timeout(parker, 0) ==
+		    (PARK_TIMED_OUT | PARK_DRIVER));
+	CHILD_CHECK(*ran == 0);
+	CHILD_CHECK(park_driver_post(driver, count_post, ran) == 0);
+	CHILD_CHECK(park_parker_park_timeout(parker, 0) ==
+		    (PARK_TIMED_OUT | PARK_DRIVER));
+	CHILD_CHECK(*ran == 1);
+	child_frees_everything(NULL);
+}
+
+static void child_frees_with_a_post_queued(void *arg)
+{
+	int *ran = arg;
+	child_frees_everything(NULL);
+	CHILD_CHECK(*ran == 0);
+}
+
+START_TEST(test_parent_posts_run_only_in_the_parent)
+{
+	int ran = 0;
+	ck_assert_int_eq(park_driver_post(driver, count_post, &ran), 0);
+	ck_assert_int_eq(in_child(child_posts_after_reinit, &ran), 0);
+	ck_assert_int_eq(in_child(child_frees_with_a_post_queued, &ran), 0);
+	ck_assert_int_eq(ran, 0);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 0),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_int_eq(ran, 1);
+}
+END_TEST
+
 /* --- fork from inside a callback ---------------------------------------- */
 
 struct forking_callback {
@@ -627,6 +671,7 @@ Suite *fork_suite(void)
 	tcase_add_test(tc, test_child_reinit_keeps_an_idle_base_and_its_events);
 	tcase_add_test(tc, test_child_reinit_of_a_held_adopted_base_is_refused);
 	tcase_add_test(tc, test_child_unpark_does_not_wake_the_parent);
+	tcase_add_test(tc, test_parent_posts_run_only_in_the_parent);
 	tcase_add_test(tc, test_fork_inside_a_callback);
 	tcase_add_test(tc, test_reinit_without_fork_does_nothing);
 #ifdef PARK_WHITE_BOX
