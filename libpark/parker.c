@@ -180,8 +180,13 @@ static int claim(struct park_parker *p)
 		return -ECHILD;
 	if (atomic_exchange(&p->busy, 1))
 		return -EBUSY;
-	atomic_store_explicit(&p->generation, park__fork_generation(),
-			      memory_order_relaxed);
+	/* Written only when it changes (the first park after a fork), so the
+	 * word's line is not dirtied on every park. */
+	uint32_t generation = park__fork_generation();
+	if (atomic_load_explicit(&p->generation, memory_order_relaxed) !=
+	    generation)
+		atomic_store_explicit(&p->generation, generation,
+				      memory_order_relaxed);
 	return 0;
 }
 
