@@ -379,7 +379,12 @@ static void parker_unref(struct park_parker *p)
 {
 	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	park__sleeper_destroy(p);
+	/* Still busy at the last reference: a thread of the parent was in a
+	 * park when this process forked. The copied sleeper may count that
+	 * thread as a waiter (a condition variable would wait for it for ever
+	 * in its destroy), so it is freed with the memory, not destroyed. */
+	if (!atomic_load(&p->busy) || parked_in_this_process(p))
+		park__sleeper_destroy(p);
 	park_driver_unref(p->driver);
 	free(p);
 }

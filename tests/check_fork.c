@@ -465,6 +465,39 @@ START_TEST(test_child_unpark_does_not_wake_the_parent)
 }
 END_TEST
 
+/* The parker's owner sleeps on its sleeper in the parent: with the condvar
+ * sleeper, the child's copy of the condition variable counts a waiter that
+ * will never leave, and destroying it would wait for that waiter for ever. */
+struct sleeper_parked {
+	park_parker *parker;
+	park_unparker *unparker;
+};
+
+static void child_frees_parker_parked_in_parent(void *arg)
+{
+	struct sleeper_parked *s = arg;
+	park_unparker_unref(s->unparker);
+	park_parker_unref(s->parker);
+	child_frees_everything(NULL);
+}
+
+START_TEST(test_child_frees_a_parker_asleep_in_the_parent)
+{
+	struct sleeper_parked s;
+	s.parker = park_parker_clone(parker);
+	s.unparker = park_unparker_new(s.parker);
+	struct park_thread holder, t;
+	park_thread_start_in_driver(&holder, parker, -1);
+	park_thread_start_on_sleeper(&t, s.parker, -1);
+	ck_assert_int_eq(in_child(child_frees_parker_parked_in_parent, &s), 0);
+	assert_still_parked_then_woken(&t, s.unparker, PARK_TOKEN);
+	assert_still_parked_then_woken(&holder, unparker,
+				       PARK_TOKEN | PARK_DRIVER);
+	park_unparker_unref(s.unparker);
+	park_parker_unref(s.parker);
+}
+END_TEST
+
 /* --- posts: the parent's run in the parent, exactly once ----------------- */
 
 static void count_post(void *arg)
@@ -707,6 +740,7 @@ Suite *fork_suite(void)
 	tcase_add_test(tc, test_child_reinit_keeps_an_idle_base_and_its_events);
 	tcase_add_test(tc, test_child_reinit_of_a_held_adopted_base_is_refused);
 	tcase_add_test(tc, test_child_unpark_does_not_wake_the_parent);
+	tcase_add_test(tc, test_child_frees_a_parker_asleep_in_the_parent);
 	tcase_add_test(tc, test_parent_posts_run_only_in_the_parent);
 	tcase_add_test(tc, test_fork_inside_a_callback);
 	tcase_add_test(tc, test_reinit_without_fork_does_nothing);
