@@ -1,32 +1,57 @@
 /*
- * The Lua module park: the typemaps and C glue for Lua, then the shared
- * interface (park.i), then what only Lua has: passing an unparker from one
- * lua_State to another.
+ * The Lua module park, for Lua 5.1 to 5.4 and LuaJIT: the typemaps and C
+ * glue for Lua, then the shared interface (park.i), then what only Lua
+ * has: results without bit operators, errors the luv way, objects that a
+ * finalizer or close() cannot break, events on a Driver and passing an
+ * unparker between lua_States. The plain C parts are in bindings/lua/.
+ *
+ * A park returns two values, reason and in_driver: reason is "token",
+ * "timeout", "events" or "shutdown" (compared with ==, in every Lua),
+ * in_driver a boolean. Programming errors (wrong type, negative or NaN
+ * timeout, use after close) raise; a runtime failure from libpark or the
+ * system returns nil, message, errno name ("EBUSY").
  */
 %module park
 
-/* First in the wrapper: the platform feature macros (dladdr, ...). */
+/* First in the wrapper: the platform feature macros. Built by luarocks
+ * there is no config.h. */
 %begin %{
+#ifdef HAVE_CONFIG_H
 #include "config.h"
+#elif !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
 %}
 
 %include <stdint.i>
 
+%{
+#include "lua/park-lua.h"
+
+/* Unparker:into_raw(), below: a new reference as a light userdata. */
+typedef void *park_raw_handle;
+%}
+
+/* ---- results -------------------------------------------------------------- */
+
+/* A call that only succeeds or fails (unpark, shutdown): true, or the
+ * failure. */
 %typemap(out) park_result {
 	if ($1 < 0)
 		PARK_RAISE($1);
-	lua_pushinteger(L, $1);
+	lua_pushboolean(L, 1);
 	SWIG_arg++;
+}
+
+/* A park: the driver's Lua callbacks run, then reason, in_driver. */
+%typemap(out) park_result park, park_result park_until {
+	if ($1 < 0)
+		PARK_RAISE($1);
+	SWIG_arg += park_lua_park_result(L, arg1, $1);
 }
 
 %typemap(out) park_bool {
 	lua_pushboolean(L, $1);
-	SWIG_arg++;
-}
-
-/* Counters are integers (SWIG's Lua default is a float). */
-%typemap(out) uint64_t {
-	lua_pushinteger(L, (lua_Integer)$1);
 	SWIG_arg++;
 }
 
@@ -44,74 +69,393 @@
 	}
 }
 
+/* Counters: a plain table, {tokens = 1, ...}, which pairs() can walk. */
+%ignore Stats;
+%typemap(out) Stats * {
+	if (!$1)
+		PARK_RAISE(-ENOMEM);
+	lua_createtable(L, 0, 5);
+	park_lua_set_count(L, "parks_driver", $1->parks_driver);
+	park_lua_set_count(L, "parks_sleeper", $1->parks_sleeper);
+	park_lua_set_count(L, "tokens", $1->tokens);
+	park_lua_set_count(L, "timeouts", $1->timeouts);
+	park_lua_set_count(L, "spurious", $1->spurious);
+	free($1);
+	SWIG_arg++;
+}
+
+/* The reasons are strings here; the flags and the mask are not needed. */
+%ignore TOKEN;
+%ignore TIMED_OUT;
+%ignore EVENTS;
+%ignore SHUTDOWN;
+%ignore DRIVER;
+%ignore REASON_MASK;
+
+/* ---- closed handles -------------------------------------------------------
+ * close() (and a finalizer) leaves the userdata with a NULL pointer, so
+ * every method checks for one: use after close is a Lua error. */
+%define PARK_LUA_SELF(Type)
+%typemap(check) Type *self {
+	if (!$1) {
+		lua_pushstring(L, lua_isuserdata(L, 1) ? "park: the " #Type " is closed"
+						       : "park: expected a " #Type ", got nil");
+		SWIG_fail;
+	}
+}
+%enddef
+PARK_LUA_SELF(Driver)
+PARK_LUA_SELF(Parker)
+PARK_LUA_SELF(Unparker)
+
+/* Parker(driver): a Driver, or nil for a private one; not a closed one. */
+%typemap(in) Driver *driver {
+	if (lua_isnoneornil(L, $input)) {
+		$1 = NULL;
+	} else if (!SWIG_IsOK(SWIG_ConvertPtr(L, $input, (void **)&$1,
+					      $descriptor(Driver *), 0))) {
+		lua_pushfstring(L, "park: Parker(driver) takes a Driver or nil, not %s",
+				park_lua_typename(L, $input));
+		SWIG_fail;
+	} else if (!$1) {
+		lua_pushstring(L, "park: the Driver is closed");
+		SWIG_fail;
+	}
+}
+
+/* ---- passing an unparker between states: the typemap ---------------------
+ * Typemaps apply where a class is declared, also to methods added to it
+ * later with %extend: this one must come before park.i. */
+typedef void *park_raw_handle;
+%typemap(out) park_raw_handle {
+	if (!$1)
+		PARK_RAISE(-ENOMEM);
+	lua_pushlightuserdata(L, $1);
+	SWIG_arg++;
+}
+
+%include "park.i"
+
+/* ---- C glue ----------------------------------------------------------------- */
+
+%{
+/* A failure of a libpark call (negative errno) or of the binding: an
+ * invalid argument is raised; anything else is returned. Pushes the error
+ * message (returns 0: raise it) or nil, message, errno name (returns 3). */
+static int park_lua_failure(lua_State *L, int code)
+{
+	if (code == PARK_BINDING_BAD_TIMEOUT || code == -EINVAL) {
+		lua_pushfstring(L, "park: %s", park_binding_message(code));
+		return 0;
+	}
+	return park_lua_fail(L, -code, park_binding_message(code));
+}
+
+#define PARK_RAISE(code)                                                       \
+	do {                                                                   \
+		int park_lua_n = park_lua_failure(L, (code));                  \
+		if (park_lua_n > 0)                                            \
+			return park_lua_n;                                     \
+		SWIG_fail;                                                     \
+	} while (0)
+
+static int park_binding_park(park_parker *p, int64_t ns)
+{
+	if (park_lua_events_dispatching(park_parker_get_driver(p)))
+		return -EDEADLK;
+	return ns < 0 ? park_parker_park(p) : park_parker_park_timeout(p, ns);
+}
+
+static int park_binding_park_until(park_parker *p,
+				   const struct timespec *deadline)
+{
+	if (park_lua_events_dispatching(park_parker_get_driver(p)))
+		return -EDEADLK;
+	return deadline ? park_parker_park_until(p, deadline)
+			: park_parker_park(p);
+}
+
+/* After a park of p returned r >= 0: run the callbacks its driver's loop
+ * queued, then push reason and in_driver. A park whose loop ran callbacks
+ * says "events" even when its own timeout passed too (a poll, park(0),
+ * always does). */
+static int park_lua_park_result(lua_State *L, park_parker *p, int r)
+{
+	int ran = park_lua_events_dispatch(L, park_parker_get_driver(p));
+	const char *reason = "shutdown";
+	switch (PARK_REASON(r)) {
+	case PARK_TOKEN:
+		reason = "token";
+		break;
+	case PARK_TIMED_OUT:
+		reason = ran ? "events" : "timeout";
+		break;
+	case PARK_EVENTS:
+		reason = "events";
+		break;
+	}
+	lua_pushstring(L, reason);
+	lua_pushboolean(L, (r & PARK_DRIVER) != 0);
+	return 2;
+}
+
+static void park_lua_set_count(lua_State *L, const char *name, uint64_t n)
+{
+	/* Exact up to 2^53 even where numbers are only doubles (5.1, 5.2). */
+	lua_pushnumber(L, (lua_Number)n);
+#if LUA_VERSION_NUM >= 503
+	lua_pushinteger(L, (lua_Integer)n);
+	lua_replace(L, -2);
+#endif
+	lua_setfield(L, -2, name);
+}
+
+/* A value's type for messages: a park object's class, else Lua's name. */
+static const char *park_lua_typename(lua_State *L, int i)
+{
+	if (lua_touserdata(L, i) && lua_getmetatable(L, i)) {
+		lua_getfield(L, -1, ".type");
+		const char *type = lua_tostring(L, -1);
+		lua_pop(L, 2);
+		if (type)
+			return type;
+	}
+	return luaL_typename(L, i);
+}
+%}
+
+/* ---- objects that cannot be broken from Lua --------------------------------
+ * SWIG's own __gc frees an object every time it is called and asserts that
+ * its argument is a userdata, so getmetatable(u).__gc(u) twice freed a live
+ * parker and __gc(42) aborted the process. Here every metamethod first
+ * checks that its argument is an object of its class (else a Lua error),
+ * and freeing clears the pointer, so a second __gc or close() does nothing
+ * and a method call on the object raises "closed". */
+
+%{
+/* The userdata at index 1 if its metatable is upvalue 1, else raise. */
+static swig_lua_userdata *park_lua_check_self(lua_State *L, const char *what)
+{
+	if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
+		int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+		lua_pop(L, 1);
+		if (same)
+			return lua_touserdata(L, 1);
+	}
+	lua_getfield(L, lua_upvalueindex(1), ".type");
+	return (void *)(intptr_t)luaL_error(L, "park: %s of a %s called on a %s",
+					    what, lua_tostring(L, -1),
+					    park_lua_typename(L, 1));
+}
+
+static void park_lua_release(lua_State *L, swig_lua_userdata *usr)
+{
+	void *ptr = usr->ptr;
+	int own = usr->own;
+	if (!ptr)
+		return;
+	if (usr->type == SWIGTYPE_p_Driver)
+		park_lua_events_close(L, 1);
+	usr->ptr = NULL;
+	usr->own = 0;
+	if (!own)
+		return;
+	if (usr->type == SWIGTYPE_p_Driver)
+		park_driver_unref(ptr);
+	else if (usr->type == SWIGTYPE_p_Parker)
+		park_parker_unref(ptr);
+	else if (usr->type == SWIGTYPE_p_Unparker)
+		park_unparker_unref(ptr);
+}
+
+/* __gc, close() and __close (Lua 5.4's to-be-closed variables). */
+static int park_lua_gc(lua_State *L)
+{
+	park_lua_release(L, park_lua_check_self(L, "__gc"));
+	return 0;
+}
+
+static int park_lua_close(lua_State *L)
+{
+	park_lua_release(L, park_lua_check_self(L, "close"));
+	return 0;
+}
+
+static int park_lua_tostring(lua_State *L)
+{
+	swig_lua_userdata *usr = park_lua_check_self(L, "__tostring");
+	lua_getfield(L, lua_upvalueindex(1), ".type");
+	if (usr->ptr)
+		lua_pushfstring(L, "park.%s: %p", lua_tostring(L, -1), usr->ptr);
+	else
+		lua_pushfstring(L, "park.%s (closed)", lua_tostring(L, -1));
+	return 1;
+}
+
+/* SWIG's other metamethods, behind the same check: upvalue 2 is SWIG's. */
+static int park_lua_guarded(lua_State *L)
+{
+	park_lua_check_self(L, "a metamethod");
+	lua_pushvalue(L, lua_upvalueindex(2));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+/* The Driver's event methods: SWIG checks the Driver, driver-methods.c
+ * the rest. */
+static park_driver *park_lua_check_driver(lua_State *L)
+{
+	park_driver *d = NULL;
+	if (!SWIG_IsOK(SWIG_ConvertPtr(L, 1, (void **)&d, SWIGTYPE_p_Driver, 0)) ||
+	    !lua_isuserdata(L, 1))
+		luaL_error(L, "park: expected a Driver, not %s",
+			   park_lua_typename(L, 1));
+	if (!d)
+		luaL_error(L, "park: the Driver is closed");
+	return d;
+}
+
+static int park_lua_timer(lua_State *L)
+{
+	return park_lua_events_timer(L, park_lua_check_driver(L));
+}
+
+static int park_lua_io(lua_State *L)
+{
+	return park_lua_events_io(L, park_lua_check_driver(L));
+}
+
+static int park_lua_signal(lua_State *L)
+{
+	return park_lua_events_signal(L, park_lua_check_driver(L));
+}
+
+static void park_lua_set_method(lua_State *L, const char *name,
+				lua_CFunction fn)
+{
+	lua_getfield(L, -1, ".fn");
+	lua_pushcfunction(L, fn);
+	lua_setfield(L, -2, name);
+	lua_pop(L, 1);
+}
+
+/* With the class metatable on top: the checked metamethods, close(), and
+ * no __disown (a SWIG internal that let Lua leak or double-free). */
+static void park_lua_harden_class(lua_State *L)
+{
+	/* A second require in the same state (after package.loaded.park =
+	 * nil) finds the class metatables SWIG made the first time. */
+	lua_getfield(L, -1, "__close");
+	int done = !lua_isnil(L, -1);
+	lua_pop(L, 1);
+	if (done)
+		return;
+	static const char *const guarded[] = {"__index", "__newindex", NULL};
+	for (const char *const *name = guarded; *name; name++) {
+		lua_pushvalue(L, -1);
+		lua_getfield(L, -2, *name);
+		lua_pushcclosure(L, park_lua_guarded, 2);
+		lua_setfield(L, -2, *name);
+	}
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, park_lua_gc, 1);
+	lua_setfield(L, -2, "__gc");
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, park_lua_tostring, 1);
+	lua_setfield(L, -2, "__tostring");
+	lua_getfield(L, -1, ".fn");
+	lua_pushnil(L);
+	lua_setfield(L, -2, "__disown");
+	lua_pushvalue(L, -2);
+	lua_pushcclosure(L, park_lua_close, 1);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "close");
+	lua_setfield(L, -3, "__close");
+	lua_pop(L, 1);
+}
+
+/* park.Driver() and park.Parker(): SWIG's __call keeps one result of the
+ * constructor, which loses the message and errno name of a failure. This
+ * one keeps them; upvalue 1 is the constructor. */
+static int park_lua_construct(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_replace(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+static void park_lua_set_constructor(lua_State *L, const char *class_name,
+				     lua_CFunction constructor)
+{
+	lua_getfield(L, -1, class_name);
+	lua_getmetatable(L, -1);
+	lua_pushcfunction(L, constructor);
+	lua_pushcclosure(L, park_lua_construct, 1);
+	lua_setfield(L, -2, "__call");
+	lua_pop(L, 2);
+}
+
+/* Runs at require, with the module table on top. */
+static void park_lua_open(lua_State *L)
+{
+	static const char *const classes[] = {"Driver", "Parker", "Unparker",
+					      NULL};
+	static const char *const reasons[][2] = {{"TOKEN", "token"},
+						 {"TIMED_OUT", "timeout"},
+						 {"EVENTS", "events"},
+						 {"SHUTDOWN", "shutdown"}};
+	int module = lua_gettop(L);
+	for (const char *const *name = classes; *name; name++) {
+		SWIG_Lua_get_class_metatable(L, *name);
+		park_lua_harden_class(L);
+		if (strcmp(*name, "Driver") == 0) {
+			park_lua_set_method(L, "timer", park_lua_timer);
+			park_lua_set_method(L, "io", park_lua_io);
+			park_lua_set_method(L, "signal", park_lua_signal);
+		}
+		lua_pop(L, 1);
+	}
+	park_lua_events_open(L);
+	for (size_t i = 0; i < sizeof reasons / sizeof *reasons; i++) {
+		lua_pushstring(L, reasons[i][1]);
+		lua_setfield(L, module, reasons[i][0]);
+	}
+	lua_pushstring(L, park_version_string());
+	lua_setfield(L, module, "version");
+	/* SWIG's runtime leaves helpers in the globals; a module should
+	 * leave nothing there. */
+	static const char *const globals[] = {"swig_type", "swig_equals",
+					      "park", NULL};
+	for (const char *const *name = globals; *name; name++) {
+		lua_pushglobaltable(L);
+		lua_getfield(L, -1, *name);
+		if (lua_iscfunction(L, -1) || lua_rawequal(L, -1, module)) {
+			lua_pushnil(L);
+			lua_setfield(L, -3, *name);
+		}
+		lua_pop(L, 2);
+	}
+}
+%}
+
 /* ---- passing an unparker between states --------------------------------
  * A Lua value cannot cross states, so an unparker crosses as a raw handle:
  * u:into_raw() takes a new reference and returns it as a light userdata,
  * which the host program copies into the other state; there
  * park.unparker_from_raw(raw) adopts that reference into a new Unparker.
- * Every raw handle is recorded in a process-wide ledger until it is adopted,
- * so adopting one twice, or adopting a pointer that never was a raw handle,
- * is a Lua error instead of a use-after-free. A raw handle never adopted
- * keeps its parker's memory alive (64 bytes) until the process exits.
- *
- * Lua unloads a C module when the last state that required it closes; the
- * ledger must outlive that (a handle made in a state that closed is still
- * good), so the module pins itself in memory on first load.
+ * bindings/lua/raw.c keeps the ledger that makes a second adoption, or the
+ * adoption of any other pointer, a Lua error.
  */
 
 %{
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stdlib.h>
-#include "libpark.h"
-
-typedef void *park_raw_handle;
-
-struct park_lua_raw {
-	park_unparker *unparker;
-	struct park_lua_raw *next;
-};
-static pthread_mutex_t park_lua_raw_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct park_lua_raw *park_lua_raw_ledger;
-
-static void *park_lua_into_raw(park_unparker *u)
-{
-	struct park_lua_raw *entry = malloc(sizeof *entry);
-	if (!entry)
-		return NULL;
-	entry->unparker = park_unparker_ref(u);
-	pthread_mutex_lock(&park_lua_raw_lock);
-	entry->next = park_lua_raw_ledger;
-	park_lua_raw_ledger = entry;
-	pthread_mutex_unlock(&park_lua_raw_lock);
-	return entry->unparker;
-}
-
-/* Removes one ledger entry for raw; NULL when there is none. */
-static park_unparker *park_lua_take_raw(const void *raw)
-{
-	park_unparker *found = NULL;
-	pthread_mutex_lock(&park_lua_raw_lock);
-	for (struct park_lua_raw **at = &park_lua_raw_ledger; *at;
-	     at = &(*at)->next) {
-		if ((const void *)(*at)->unparker == raw) {
-			struct park_lua_raw *entry = *at;
-			*at = entry->next;
-			found = entry->unparker;
-			free(entry);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&park_lua_raw_lock);
-	return found;
-}
-
 static int park_lua_unparker_from_raw(lua_State *L)
 {
 	if (lua_type(L, 1) != LUA_TLIGHTUSERDATA)
 		return luaL_error(L, "park: unparker_from_raw expects the light "
 				     "userdata from Unparker:into_raw(), not %s",
-				  luaL_typename(L, 1));
+				  park_lua_typename(L, 1));
 	park_unparker *u = park_lua_take_raw(lua_touserdata(L, 1));
 	if (!u)
 		return luaL_error(L, "park: not a raw unparker (adopted "
@@ -119,43 +463,7 @@ static int park_lua_unparker_from_raw(lua_State *L)
 	SWIG_NewPointerObj(L, u, SWIGTYPE_p_Unparker, 1);
 	return 1;
 }
-
 %}
-
-/* Typemaps apply where a class is declared, also to methods added to it
- * later with %extend: this one must come before park.i. */
-typedef void *park_raw_handle;
-%typemap(out) park_raw_handle {
-	if (!$1) {
-		lua_pushstring(L, "park: out of memory");
-		SWIG_fail;
-	}
-	lua_pushlightuserdata(L, $1);
-	SWIG_arg++;
-}
-
-%include "park.i"
-
-%{
-#define PARK_RAISE(code)                                                       \
-	do {                                                                   \
-		lua_pushfstring(L, "park: %s", park_binding_message(code));    \
-		SWIG_fail;                                                     \
-	} while (0)
-
-static int park_binding_park(park_parker *p, int64_t ns)
-{
-	return ns < 0 ? park_parker_park(p) : park_parker_park_timeout(p, ns);
-}
-
-static int park_binding_park_until(park_parker *p,
-				   const struct timespec *deadline)
-{
-	return deadline ? park_parker_park_until(p, deadline)
-			: park_parker_park(p);
-}
-%}
-
 
 %native(unparker_from_raw) int park_lua_unparker_from_raw(lua_State *L);
 %extend Unparker {
@@ -163,13 +471,9 @@ static int park_binding_park_until(park_parker *p,
 }
 
 %init %{
-	{
-		Dl_info self;
-		if (dladdr((void *)&park_lua_raw_ledger, &self) && self.dli_fname)
-			dlopen(self.dli_fname, RTLD_NOW | RTLD_NODELETE);
-	}
+	park_lua_pin_module();
+	park_lua_open(L);
+	/* SWIG names a class's constructor wrapper _wrap_new_<class>. */
+	park_lua_set_constructor(L, "Driver", _wrap_new_Driver);
+	park_lua_set_constructor(L, "Parker", _wrap_new_Parker);
 %}
-
-%luacode {
-park.version = park.version_string()
-}

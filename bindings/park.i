@@ -8,7 +8,9 @@
  * (park_result: a park's result or a negative errno; park_bool; a timeout
  * or deadline in seconds; uint64_t counters), and the two park hooks
  * park_binding_park() and park_binding_park_until(), and includes this
- * file after its typemaps and before its own C glue.
+ * file after its typemaps and before its own C glue. A language whose
+ * checks live elsewhere (Python's are in park/__init__.py) %ignores the
+ * seconds-based park, park_until and stats and adds its own.
  */
 
 %{
@@ -52,7 +54,7 @@ static const char *park_binding_message(int code)
 
 /* Seconds to libpark's nanoseconds: +inf is "no timeout" (-1), NaN and
  * negatives are errors, and anything past INT64_MAX ns saturates. */
-static int park_binding_timeout_ns(double seconds, int64_t *ns)
+static inline int park_binding_timeout_ns(double seconds, int64_t *ns)
 {
 	if (isnan(seconds) || seconds < 0)
 		return PARK_BINDING_BAD_TIMEOUT;
@@ -66,7 +68,7 @@ static int park_binding_timeout_ns(double seconds, int64_t *ns)
 }
 
 /* A CLOCK_MONOTONIC deadline in seconds to a timespec; +inf is none. */
-static int park_binding_deadline(double seconds, struct timespec *ts,
+static inline int park_binding_deadline(double seconds, struct timespec *ts,
 				 bool *bounded)
 {
 	if (isnan(seconds))
@@ -92,7 +94,7 @@ static int park_binding_park(park_parker *p, int64_t ns);
 static int park_binding_park_until(park_parker *p,
 				   const struct timespec *deadline);
 
-static double park_binding_monotonic(void)
+static inline double park_binding_monotonic(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);

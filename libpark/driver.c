@@ -20,7 +20,7 @@
 
 #include <event2/event.h>
 
-#ifdef HAVE_SYS_EVENTFD_H
+#ifdef PARK_WAKE_EVENTFD
 #include <sys/eventfd.h>
 #endif
 
@@ -28,11 +28,13 @@ struct park_driver {
 	_Atomic uint32_t refs;
 	_Atomic bool locked;
 	_Atomic bool shut_down;
-	/* The read end doubles as the write end for an eventfd. */
+	/* The wake channel (configure --with-wake): an eventfd, whose read
+	 * end doubles as the write end, or a pipe. */
 	int wake_read_fd;
 	int wake_write_fd;
-	/* Edge-triggered wake event: nothing to drain, the loop sleeps again
-	 * once the edge is consumed. Level-triggered backends must drain. */
+	/* Edge-triggered wake event (epoll): nothing to drain, the loop
+	 * sleeps again once the edge is consumed. Level-triggered backends
+	 * (poll, select) must drain, or every later loop returns at once. */
 	bool wake_needs_drain;
 	bool owns_base;
 	/* Set by the timer callback; read by the lock holder. */
@@ -97,16 +99,31 @@ bool park__driver_forked(const park_driver *d)
 	return d->generation != park__fork_generation();
 }
 
-/* The wake channel's callback, on the loop thread: whatever woke the
- * loop, run what was posted. */
-static void wake_channel_drain(evutil_socket_t fd, short what, void *arg)
+/* Empties the channel: an eventfd in one read (it resets the counter), a
+ * pipe until it would block. A write that lands after this is a wake for
+ * the next iteration, which the state word makes harmless. */
+static void wake_channel_drain(park_driver *d, evutil_socket_t fd)
+{
+	/* At least the 8 bytes an eventfd read needs. */
+	uint64_t buf[64];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || d->wake_read_fd == d->wake_write_fd)
+			return;
+	}
+}
+
+/* The wake channel's callback, on the loop thread: drain it where the
+ * backend is level-triggered, then, whatever woke the loop, run what was
+ * posted. */
+static void wake_channel_ready(evutil_socket_t fd, short what, void *arg)
 {
 	park_driver *d = arg;
-	char buf[64];
 	(void)what;
 	if (d->wake_needs_drain)
-		while (read(fd, buf, sizeof buf) > 0)
-			;
+		wake_channel_drain(d, fd);
 	park__post_run(&d->posts, true);
 }
 
@@ -120,7 +137,7 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 
 static int wake_channel_open(park_driver *d)
 {
-#ifdef HAVE_SYS_EVENTFD_H
+#ifdef PARK_WAKE_EVENTFD
 	int fd = PARK_FAULT_OR(PARK_FAULT_WAKE_CHANNEL, (errno = EMFILE, -1),
 			       eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
 	if (fd < 0)
@@ -173,7 +190,7 @@ static int is_wake_event(const struct event_base *base,
 {
 	(void)base;
 	(void)arg;
-	return event_get_callback(ev) == wake_channel_drain;
+	return event_get_callback(ev) == wake_channel_ready;
 }
 
 static bool base_has_driver(struct event_base *base)
@@ -297,7 +314,7 @@ static park_driver *driver_new(struct event_base *adopted)
 	d->wake_event = PARK_FAULT_OR(PARK_FAULT_EVENT_NEW, NULL,
 				      event_new(d->base, d->wake_read_fd,
 						wake_event_flags(d),
-						wake_channel_drain, d));
+						wake_channel_ready, d));
 	d->timer_event = PARK_FAULT_OR(PARK_FAULT_EVENT_NEW, NULL,
 				       event_new(d->base, -1, 0, timer_fired, d));
 	if (!d->wake_event || !d->timer_event)
@@ -353,21 +370,28 @@ void park_driver_unref(park_driver *d)
 		driver_destroy(d);
 }
 
+/* One write(2) and atomics: async-signal-safe, so unpark and shutdown may
+ * run in a signal handler; errno is restored for the code it interrupted. */
 int park__driver_wake(park_driver *d)
 {
+	int saved = errno, r = 0;
 	uint64_t one = 1;
 	/* An eventfd takes 8 bytes, a pipe takes the first one. */
 	size_t len = d->wake_read_fd == d->wake_write_fd ? sizeof one : 1;
 	for (;;) {
 		if (PARK_FAULT_OR(PARK_FAULT_WAKE_WRITE, (errno = EIO, -1),
 				  write(d->wake_write_fd, &one, len)) >= 0)
-			return 0;
+			break;
 		/* Full means already readable: the loop will return anyway. */
 		if (errno == EAGAIN)
-			return 0;
-		if (errno != EINTR)
-			return -errno;
+			break;
+		if (errno != EINTR) {
+			r = -errno;
+			break;
+		}
 	}
+	errno = saved;
+	return r;
 }
 
 int park_driver_shutdown(park_driver *d)
@@ -429,6 +453,8 @@ enum park_driver_lock park__driver_try_lock(park_driver *d)
 	if (atomic_load_explicit(&d->locked, memory_order_relaxed) ||
 	    atomic_exchange(&d->locked, true))
 		return PARK_DRIVER_BUSY;
+	/* The base passes from the last holder to this one. */
+	PARK_HANDOFF_AFTER(&d->locked);
 	/* Checked again under the lock: see park_driver_shutdown(). */
 	if (atomic_load(&d->shut_down)) {
 		park__driver_unlock(d);
@@ -439,6 +465,7 @@ enum park_driver_lock park__driver_try_lock(park_driver *d)
 
 void park__driver_unlock(park_driver *d)
 {
+	PARK_HANDOFF_BEFORE(&d->locked);
 	atomic_store(&d->locked, false);
 }
 
@@ -552,7 +579,7 @@ int park_driver_reinit(park_driver *d)
 		atomic_store(&d->locked, false);
 	}
 	event_assign(d->wake_event, d->base, d->wake_read_fd,
-		     wake_event_flags(d), wake_channel_drain, d);
+		     wake_event_flags(d), wake_channel_ready, d);
 	event_assign(d->timer_event, d->base, -1, 0, timer_fired, d);
 	err = add_event(d->wake_event, NULL);
 	if (err < 0)

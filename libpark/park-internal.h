@@ -15,11 +15,27 @@
 #include <sys/time.h>
 #include <time.h>
 
-#if !defined(PARK_SLEEPER_FUTEX) && !defined(PARK_SLEEPER_CONDVAR)
-#error "define PARK_SLEEPER_FUTEX or PARK_SLEEPER_CONDVAR"
+#if defined(PARK_SLEEPER_FUTEX) + defined(PARK_SLEEPER_SEM) + \
+	defined(PARK_SLEEPER_CONDVAR) != 1
+#error "define one of PARK_SLEEPER_FUTEX, PARK_SLEEPER_SEM, PARK_SLEEPER_CONDVAR"
 #endif
-#ifdef PARK_SLEEPER_CONDVAR
 #include <pthread.h>
+#ifdef PARK_SLEEPER_SEM
+#include <semaphore.h>
+#endif
+
+/* valgrind's helgrind and DRD do not model C11 atomics. Where an atomic
+ * hands memory from one thread to another outside any lock, these tell
+ * them so: a happens-before edge from BEFORE(obj) in one thread to
+ * AFTER(obj) in the thread that observed it. A few no-op instructions
+ * outside valgrind; nothing where valgrind's header is missing. */
+#ifdef HAVE_VALGRIND_HELGRIND_H
+#include <valgrind/helgrind.h>
+#define PARK_HANDOFF_BEFORE(obj) ANNOTATE_HAPPENS_BEFORE(obj)
+#define PARK_HANDOFF_AFTER(obj) ANNOTATE_HAPPENS_AFTER(obj)
+#else
+#define PARK_HANDOFF_BEFORE(obj) ((void)(obj))
+#define PARK_HANDOFF_AFTER(obj) ((void)(obj))
 #endif
 
 /* The parker's state word. The values are the protocol: keep them dense so
@@ -36,7 +52,8 @@ enum {
 /*
  * One allocation per parker, shared by the parker handle and all its
  * unparker handles (a park_unparker * is this struct). Aligned to a cache
- * line so that unparking one parker never touches another's line.
+ * line so that unparking one parker never touches another's line; what
+ * unpark touches (state, driver) stays on the first line.
  */
 struct park_parker {
 	_Atomic uint32_t state;
@@ -55,9 +72,21 @@ struct park_parker {
 	_Atomic uint64_t tokens;
 	_Atomic uint64_t timeouts;
 	_Atomic uint64_t spurious;
+	/* The idle set (idle.c). idle_set is the set this parker joined and
+	 * has not left, NULL when none: written under that set's lock, read
+	 * by the owner without it. The rest is guarded by the set's lock. */
+	park_idle *_Atomic idle_set;
+	struct park_parker *idle_prev, *idle_next;
+	/* Taken by an unpark, not yet left: on the set's woken list. */
+	bool idle_taken;
 #ifdef PARK_SLEEPER_CONDVAR
 	pthread_mutex_t mutex;
 	pthread_cond_t cond;
+#endif
+#ifdef PARK_SLEEPER_SEM
+	/* Posted by an unpark that read PARKED_CONDVAR (sem_post is
+	 * async-signal-safe); a post left over is one spurious wake. */
+	sem_t sem;
 #endif
 } __attribute__((aligned(PARK_CACHE_LINE)));
 
@@ -73,16 +102,17 @@ __attribute__((noreturn, cold)) void park__state_corrupt(const char *where,
 int park__sleeper_enter(struct park_parker *p);
 int park__sleeper_settle(struct park_parker *p, bool timed_out);
 
-/* --- sleeper-futex.c or sleeper-condvar.c: one per build ------------------ */
+/* --- sleeper-futex.c, sleeper-sem.c or sleeper-condvar.c: one per build -- */
 
-/* What this build's sleeper is called ("futex", "condvar"), for reports. */
+/* What this build's sleeper is called ("futex", "sem", "condvar"). */
 extern const char park__sleeper_name[];
 int park__sleeper_init(struct park_parker *p);
 void park__sleeper_destroy(struct park_parker *p);
 /* EMPTY -> PARKED_CONDVAR, sleep until NOTIFIED or the deadline (NULL:
  * none), back to EMPTY. Returns PARK_TOKEN or PARK_TIMED_OUT. */
 int park__sleeper_park(struct park_parker *p, const struct timespec *deadline);
-/* Called by unpark after its swap read PARKED_CONDVAR. */
+/* Called by unpark after its swap read PARKED_CONDVAR. Leaves errno as it
+ * found it; async-signal-safe except in the condvar build. */
 void park__sleeper_wake(struct park_parker *p);
 
 /* --- driver.c: the shared loop -------------------------------------------- */
@@ -112,7 +142,8 @@ void park__driver_disarm(park_driver *d);
 int park__driver_run_once(park_driver *d);
 /* With the lock held: one non-blocking loop iteration. 0 or -errno. */
 int park__driver_poll(park_driver *d);
-/* Make the loop return; safe from any thread, touches only the channel. */
+/* Make the loop return; safe from any thread and from a signal handler:
+ * touches only the channel, and leaves errno as it found it. */
 int park__driver_wake(park_driver *d);
 
 /* --- post.c: functions posted to the loop thread ---------------------------- */
@@ -129,6 +160,20 @@ int park__post_push(struct park_post_queue *q, park_post_fn *fn, void *arg);
  * last reference. */
 void park__post_run(struct park_post_queue *q, bool run);
 
+/* --- idle.c: the idle set ------------------------------------------------- */
+
+/* Here rather than in idle.c so that white-box tests can hold the lock. */
+struct park_idle {
+	/* unpark_one's fast path reads only this, on its own line. */
+	_Atomic int count;
+	char pad[PARK_CACHE_LINE - sizeof(int)];
+	_Atomic uint32_t refs;
+	park_driver *driver;
+	pthread_mutex_t lock;
+	struct park_parker *idle; /* newest first */
+	struct park_parker *woken;
+} __attribute__((aligned(PARK_CACHE_LINE)));
+
 /* --- clock.c: CLOCK_MONOTONIC arithmetic ---------------------------------- */
 
 /* Every computation saturates: no input overflows. */
@@ -143,5 +188,14 @@ int64_t park__clock_remaining_ns(const struct timespec *deadline);
 /* ns (> 0) as a timeval, rounded up to a microsecond, at most the largest
  * time_t. */
 void park__clock_timeval(int64_t ns, struct timeval *tv);
+
+/* --- clock-realtime.c: for waits that only take CLOCK_REALTIME ------------ */
+
+/* The CLOCK_REALTIME time that is as far from now as the CLOCK_MONOTONIC
+ * deadline. The wall clock may jump meanwhile: a wait on it must re-check
+ * the monotonic deadline when it times out (early) and is bounded by the
+ * jump when late. */
+void park__clock_realtime_deadline(const struct timespec *deadline,
+				   struct timespec *realtime);
 
 #endif /* PARK_INTERNAL_H */

@@ -33,9 +33,10 @@ int park__post_push(struct park_post_queue *q, park_post_fn *fn, void *arg)
 	 * the poster wrote before posting. */
 	struct park_post *head = atomic_load_explicit(&q->head,
 						      memory_order_relaxed);
-	do
+	do {
 		post->next = head;
-	while (!atomic_compare_exchange_weak_explicit(
+		PARK_HANDOFF_BEFORE(&q->head);
+	} while (!atomic_compare_exchange_weak_explicit(
 	    &q->head, &head, post, memory_order_release, memory_order_relaxed));
 	return head == NULL;
 }
@@ -45,6 +46,7 @@ static struct park_post *take_all(struct park_post_queue *q)
 {
 	struct park_post *newest =
 	    atomic_exchange_explicit(&q->head, NULL, memory_order_acquire);
+	PARK_HANDOFF_AFTER(&q->head);
 	struct park_post *oldest = NULL;
 	while (newest) {
 		struct park_post *next = newest->next;

@@ -48,7 +48,10 @@ int park__sleeper_park(struct park_parker *p, const struct timespec *deadline)
 	return r;
 }
 
+/* A raw system call and nothing else: async-signal-safe. */
 void park__sleeper_wake(struct park_parker *p)
 {
+	int saved = errno;
 	syscall(SYS_futex, &p->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	errno = saved;
 }

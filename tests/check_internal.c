@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -57,12 +58,15 @@ static bool wait_state(const park_parker *p, uint32_t want)
 	return false;
 }
 
-START_TEST(test_parker_fits_one_cache_line)
+/* A parker shares no line with another allocation, and unpark touches
+ * only its first line. */
+START_TEST(test_parker_owns_its_cache_lines)
 {
-#ifdef PARK_SLEEPER_FUTEX
-	ck_assert_uint_eq(sizeof(struct park_parker), PARK_CACHE_LINE);
-#endif
+	ck_assert_uint_eq(sizeof(struct park_parker) % PARK_CACHE_LINE, 0);
 	ck_assert_uint_eq((uintptr_t)parker % PARK_CACHE_LINE, 0);
+	ck_assert_uint_lt(offsetof(struct park_parker, state), PARK_CACHE_LINE);
+	ck_assert_uint_lt(offsetof(struct park_parker, driver) + sizeof(void *),
+			  PARK_CACHE_LINE + 1);
 }
 END_TEST
 
@@ -365,7 +369,7 @@ static Suite *internal_suite(void)
 	TCase *tc = tcase_create("states");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_parker_fits_one_cache_line);
+	tcase_add_test(tc, test_parker_owns_its_cache_lines);
 	tcase_add_test(tc, test_transitions_through_notified);
 	tcase_add_test(tc, test_transitions_through_parked_driver);
 	tcase_add_test(tc, test_transitions_through_parked_condvar);

@@ -42,17 +42,22 @@ struct lua_worker {
 	pthread_t thread;
 	lua_State *L;
 	_Atomic pid_t tid;
-	lua_Integer result;
+	char reason[16];
+	bool in_driver;
 };
 
 static void *park_in_state(void *arg)
 {
 	struct lua_worker *w = arg;
 	w->tid = current_tid();
-	run_ok(w->L, "result = parker:park()");
-	lua_getglobal(w->L, "result");
-	w->result = lua_tointeger(w->L, -1);
-	lua_pop(w->L, 1);
+	run_ok(w->L, "reason, in_driver = parker:park()");
+	lua_getglobal(w->L, "reason");
+	snprintf(w->reason, sizeof w->reason, "%s",
+		 lua_type(w->L, -1) == LUA_TSTRING ? lua_tostring(w->L, -1)
+						   : "(not a string)");
+	lua_getglobal(w->L, "in_driver");
+	w->in_driver = lua_toboolean(w->L, -1);
+	lua_pop(w->L, 2);
 	return NULL;
 }
 
@@ -122,7 +127,8 @@ START_TEST(test_child_closing_its_states_leaves_the_parent_woken)
 	run_ok(waker, "u:unpark()");
 	ck_assert_msg(joined_within(&w, 5000),
 		      "the unpark was lost: the worker still sleeps");
-	ck_assert_int_eq(w.result, PARK_TOKEN | PARK_DRIVER);
+	ck_assert_str_eq(w.reason, "token");
+	ck_assert(w.in_driver);
 	lua_close(waker);
 	lua_close(w.L);
 }

@@ -383,7 +383,9 @@ START_TEST(test_pool_shutdown_sequence)
 	ck_assert_int_eq(park_driver_post(driver, record, &stopped), 0);
 	while (stopped.count == 0)
 		usleep(1000);
+	pthread_mutex_lock(&pool.lock);
 	int accepted = pool.accepted;
+	pthread_mutex_unlock(&pool.lock);
 	ck_assert_int_eq(write(pool.sv[1], "late", 4), 4);
 	/* 2. Let the loop flush: every accepted request gets its reply. */
 	int64_t give_up = now_ns() + 20000 * MS;

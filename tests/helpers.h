@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "libpark.h"
@@ -17,10 +18,18 @@
 #define LATE_NS (2000 * MS)
 
 /* Waits (up to 20 s) until thread tid sleeps in the driver's event loop
- * (epoll_wait/poll) or on the sleeper of `parker` (a futex inside the
- * parker's allocation). False on timeout. */
+ * (whichever backend) or on the sleeper of `parker` (a futex inside the
+ * parker's allocation). False on timeout; fails the test if the sleep probe
+ * could not learn what the kernel shows for those calls. */
 bool wait_in_driver(pid_t tid);
 bool wait_on_sleeper(pid_t tid, const park_parker *parker);
+/* The same for thread tid of child process pid (a fork of this one, so
+ * parker is at the same address there). */
+bool wait_on_sleeper_in(pid_t pid, pid_t tid, const park_parker *parker);
+/* Learns (once) what /proc/TID/syscall shows for those calls, and reports
+ * it as a TAP comment. */
+void sleep_probe_learn(void);
+void sleep_probe_report(FILE *out);
 
 /* A thread that makes one park call and records what it returned. */
 struct park_thread {

@@ -15,9 +15,17 @@ run() {
 run ./docs/examples/pool-demo 3 4
 if [ -n "${PYTHON:-}" ]; then
 	run "$PYTHON" "$srcdir/docs/examples/workers.py"
+	run "$PYTHON" "$srcdir/docs/examples/echo.py"
 fi
 if [ -n "${LUA:-}" ]; then
 	run "$LUA" "$srcdir/docs/examples/handoff.lua"
+	run "$LUA" "$srcdir/docs/examples/linecount.lua"
+	# The README's Lua example, on whichever Lua this build is for.
+	readme_lua=${TMPDIR:-/tmp}/readme-$$.lua
+	awk '$0 == "Lua" { on = 1 } $0 == "Threading rules" { on = 0 }
+	     on && /^    / { sub(/^    /, ""); print }' "$srcdir/README" >"$readme_lua"
+	run "$LUA" "$readme_lua"
+	rm -f "$readme_lua"
 fi
 echo "1..$n"
 exit $fail

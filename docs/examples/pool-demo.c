@@ -1,7 +1,9 @@
 /*
- * A worker pool whose idle workers park. One idle worker at a time sleeps in
- * the shared driver and serves its repeating timer; the others sleep on their
- * own sleepers. A producer hands out jobs and unparks one idle worker each.
+ * A worker pool whose idle workers park through an idle set. One idle worker
+ * at a time sleeps in the shared driver and serves its repeating timer; the
+ * others sleep on their own sleepers. A producer queues jobs and wakes one
+ * idle worker each: park_idle_unpark_one picks one that sleeps on its
+ * sleeper, so the worker in the driver keeps serving the timer.
  *
  *   pool-demo [workers] [jobs]
  */
@@ -19,10 +21,10 @@
 struct worker {
 	int id;
 	park_parker *parker;
-	park_unparker *unparker;
 	pthread_t thread;
-	_Atomic bool idle;
 };
+
+static park_idle *idle;
 
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static int queued, next_job;
@@ -71,30 +73,41 @@ static int take_job(void)
 	return job;
 }
 
+/* The idle set's protocol: join, look for work (and for the close) once
+ * more, and only then park. A job queued at any moment is either seen by
+ * that second look or finds this worker idle. */
 static void *work(void *arg)
 {
 	struct worker *w = arg;
 	current_worker = w->id;
 	for (;;) {
 		int job = take_job();
+		if (job < 0 && closing)
+			return NULL;
+		if (job < 0) {
+			park_idle_join(idle, w->parker);
+			job = take_job();
+			if (job >= 0 || closing) {
+				park_idle_leave(idle, w->parker);
+			} else {
+				double start = now_ms();
+				int r = park_idle_park(idle, w->parker, -1);
+				if (r < 0) {
+					fprintf(stderr, "worker %d: park failed: %d\n",
+						w->id, r);
+					return NULL;
+				}
+				printf("worker %d woke after %.1f ms: %s, slept %s\n",
+				       w->id, now_ms() - start, why(r),
+				       r & PARK_DRIVER ? "in the driver"
+						       : "on its sleeper");
+				continue;
+			}
+		}
 		if (job >= 0) {
 			usleep(2000); /* the "work" */
 			printf("worker %d did job %d\n", w->id, job);
-			continue;
 		}
-		if (closing)
-			return NULL;
-		w->idle = true;
-		double start = now_ms();
-		int r = park_parker_park(w->parker);
-		w->idle = false;
-		if (r < 0) {
-			fprintf(stderr, "worker %d: park failed: %d\n", w->id, r);
-			return NULL;
-		}
-		printf("worker %d woke after %.1f ms: %s, slept %s\n", w->id,
-		       now_ms() - start, why(r),
-		       r & PARK_DRIVER ? "in the driver" : "on its sleeper");
 	}
 }
 
@@ -120,11 +133,11 @@ int main(int argc, char **argv)
 	struct timeval every = {0, 25000};
 	event_add(timer, &every);
 
+	idle = park_idle_new(driver);
 	struct worker *workers = calloc((size_t)nworkers, sizeof *workers);
 	for (int i = 0; i < nworkers; i++) {
 		workers[i].id = i;
 		workers[i].parker = park_parker_new(driver);
-		workers[i].unparker = park_unparker_new(workers[i].parker);
 		pthread_create(&workers[i].thread, NULL, work, &workers[i]);
 	}
 
@@ -133,21 +146,17 @@ int main(int argc, char **argv)
 		pthread_mutex_lock(&queue_lock);
 		queued++;
 		pthread_mutex_unlock(&queue_lock);
-		/* Wake one idle worker, round robin; a busy one picks the
-		 * job up anyway when it looks at the queue. */
-		struct worker *w = &workers[j % nworkers];
-		for (int i = 0; i < nworkers && !w->idle; i++)
-			w = &workers[(j + i) % nworkers];
-		printf("producer: job %d queued, unparking worker %d\n", j,
-		       w->id);
-		park_unparker_unpark(w->unparker);
+		/* After the job is queued: see the worker's protocol. */
+		int idle_before = park_idle_count(idle);
+		int woke = park_idle_unpark_one(idle);
+		printf("producer: job %d queued, %d idle, %s\n", j, idle_before,
+		       woke > 0 ? "woke one" : "all busy: a worker will find it");
 		usleep(30000);
 	}
 
-	closing = true;
+	closing = true; /* work too: published before the wake */
 	park_driver_shutdown(driver);
-	for (int i = 0; i < nworkers; i++)
-		park_unparker_unpark(workers[i].unparker);
+	park_idle_unpark_all(idle);
 	int total = 0;
 	for (int i = 0; i < nworkers; i++) {
 		pthread_join(workers[i].thread, NULL);
@@ -159,11 +168,11 @@ int main(int argc, char **argv)
 		       (unsigned long long)s.parks_sleeper,
 		       (unsigned long long)s.tokens,
 		       (unsigned long long)s.spurious);
-		park_unparker_unref(workers[i].unparker);
 		park_parker_unref(workers[i].parker);
 	}
 	total = next_job;
 	event_free(timer);
+	park_idle_unref(idle);
 	park_driver_unref(driver);
 	free(workers);
 	printf("done: %d of %d jobs, %d timer ticks served while idle\n", total,

@@ -8,17 +8,18 @@ own sleepers; each job unparks the worker it was queued for.
 import collections
 import threading
 import time
+from typing import Deque, List
 
 import park
 
 driver = park.Driver()
-queues = []
-parkers = []
-done = collections.Counter()
+queues: List[Deque[int]] = []
+parkers: List[park.Parker] = []
+done: "collections.Counter[int]" = collections.Counter()
 stop = threading.Event()
 
 
-def work(i):
+def work(i: int) -> None:
     parker, queue = parkers[i], queues[i]
     while True:
         while queue:
@@ -34,7 +35,7 @@ def work(i):
               f" {why.reason.name}, slept {where}")
 
 
-def main(workers=3, jobs=6):
+def main(workers: int = 3, jobs: int = 6) -> None:
     print(f"park {park.__version__}: {workers} workers, {jobs} jobs")
     for _ in range(workers):
         parkers.append(park.Parker(driver))

@@ -13,16 +13,26 @@ against::
     assert p.park() & park.Wake.TOKEN
 
 All parkers made from one :class:`Driver` share its libevent loop: one idle
-thread at a time sleeps inside it. The GIL is released while parked, and
-Ctrl-C interrupts a park in the main thread.
+thread at a time sleeps inside it and runs the callbacks registered on the
+driver (:meth:`Driver.call_later`, :meth:`Driver.add_reader`, ...). The GIL
+is released while parked, and Ctrl-C interrupts a park in the main thread.
+
+This module checks every argument; park.core (the SWIG extension) trusts it.
 """
 
 import enum
+import math
+import operator
+import os
+import signal as _signal
+import threading
+import time
 from collections import namedtuple
 
 from . import core as _core
 
-__all__ = ["Driver", "Parker", "Unparker", "Wake", "Stats", "__version__"]
+__all__ = ["Driver", "Handle", "Parker", "Stats", "Unparker", "Wake",
+           "__version__"]
 
 #: The version of the libpark C library this module runs on.
 __version__ = _core.version_string()
@@ -56,17 +66,135 @@ Stats = namedtuple(
     "Stats", "parks_driver parks_sleeper tokens timeouts spurious")
 Stats.__doc__ = """A parker's counters: parks that ran the driver, parks that
 slept on the sleeper, tokens consumed, timeouts, and returns that were neither
-(driver events or shutdown)."""
+(driver events or shutdown). A park that raised is not counted."""
 
 
-def _seconds(value, name):
-    # The C layer checks the sign and NaN; bool is an int but never a time.
-    if value is not None and (isinstance(value, bool) or
-                              not isinstance(value, (int, float))):
-        raise TypeError(f"{name} must be a number of seconds or None, "
+# ---- arguments: every number is checked here, the same way ---------------
+# TypeError for a wrong type (bool is an int but never a time or a
+# descriptor), ValueError for a value out of range, whatever its size.
+
+_NS = 1_000_000_000
+# A century: libpark's own horizon. Longer timeouts mean "none"; longer
+# timer delays are clamped to it.
+_CENTURY_NS = 100 * 365 * 24 * 3600 * _NS
+
+
+def _seconds_ns(value, name):
+    """A non-negative duration in seconds as whole nanoseconds, rounded up
+    so that nothing ends early; None beyond a century (or infinite)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, "
                         f"not {type(value).__name__}")
-    return value
+    if not value >= 0:  # also NaN
+        raise ValueError(f"{name} must be a non-negative number of "
+                         f"seconds, not {value!r}")
+    if isinstance(value, int):
+        ns = value * _NS
+    elif value > _CENTURY_NS / _NS:
+        return None
+    else:
+        ns = math.ceil(value * _NS)
+    return None if ns > _CENTURY_NS else ns
 
+
+def _timeout_ns(timeout):
+    """park()'s timeout: -1 for none, 0 to poll, else nanoseconds."""
+    if timeout is None:
+        return -1
+    ns = _seconds_ns(timeout, "timeout")
+    return -1 if ns is None else ns
+
+
+def _deadline_ns(deadline):
+    """A time.monotonic() value as nanoseconds, at least 0 (the past);
+    None when it is infinitely far."""
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)):
+        raise TypeError("deadline must be a time.monotonic() value, "
+                        f"not {type(deadline).__name__}")
+    if deadline != deadline:
+        raise ValueError("deadline must be a time.monotonic() value, not nan")
+    if deadline <= 0:
+        return 0
+    if isinstance(deadline, int):
+        ns = deadline * _NS
+    elif deadline > 2 ** 62 / _NS:
+        return None
+    else:
+        ns = math.ceil(deadline * _NS)
+    return None if ns > 2 ** 62 else ns
+
+
+def _int(value, name):
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, "
+                        f"not {type(value).__name__}") from None
+
+
+_FD_MAX = 2 ** 31 - 1
+
+
+def _fileno(fd):
+    """An int or an object with fileno(), as a descriptor number."""
+    if not isinstance(fd, int) and hasattr(fd, "fileno"):
+        fd = fd.fileno()
+    fd = _int(fd, "fd")
+    if not 0 <= fd <= _FD_MAX:
+        raise ValueError(f"fd must be a file descriptor (0 to {_FD_MAX}), "
+                         f"not {fd}")
+    return fd
+
+
+def _open_fileno(fd):
+    fd = _fileno(fd)
+    try:
+        os.fstat(fd)
+    except OSError:
+        raise ValueError(f"fd {fd} is not open") from None
+    return fd
+
+
+_UNCATCHABLE = {_signal.SIGKILL, _signal.SIGSTOP}
+
+
+def _signum(signum):
+    signum = _int(signum, "signum")
+    if signum not in _signal.valid_signals() or signum in _UNCATCHABLE:
+        raise ValueError(f"signum {signum} is not a signal that can be "
+                         "caught")
+    return signum
+
+
+def _callback(fn):
+    if not callable(fn):
+        raise TypeError(f"callback must be callable, "
+                        f"not {type(fn).__name__}")
+    return fn
+
+
+# ---- the main thread -------------------------------------------------------
+# Python runs signal handlers in the main thread only, between bytecodes, so
+# a park there sleeps in slices and checks for signals between them. The
+# main thread of a child forked from another thread is the forking thread.
+
+_SLICE_NS = _core.SLICE_NS
+_get_ident = threading.get_ident
+_monotonic_ns = time.monotonic_ns
+_main_ident = threading.main_thread().ident
+
+
+def _after_fork_in_child():
+    global _main_ident
+    _main_ident = threading.get_ident()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# ---- handles ---------------------------------------------------------------
 
 class _Handle:
     __slots__ = ("_h", "__weakref__")
@@ -85,26 +213,106 @@ class _Handle:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         self.close()
+
+
+class Handle:
+    """A callback registered on a :class:`Driver`, as returned by
+    :meth:`Driver.call_later` and the other ``add_`` methods. It runs inside
+    the park of whichever thread holds the driver. Used in a ``with``
+    block, it is cancelled at the end of the block."""
+
+    __slots__ = ("_driver", "_event", "_fn", "_args", "_table", "_key",
+                 "_once", "__weakref__")
+
+    def cancel(self):
+        """Unregister the callback: it does not run again, and it and its
+        arguments are released. A callback running in another thread is
+        waited for. Idempotent; may be called from the callback itself.
+        Returns None."""
+        event = self._event
+        if event is None:
+            return
+        self._event = None
+        event.cancel()
+        self._release()
+
+    @property
+    def active(self):
+        """True until the handle is cancelled, or its one-shot timer's
+        callback has returned."""
+        return self._event is not None
+
+    def _release(self):
+        driver = self._driver
+        driver._events.pop(self, None)
+        if self._table is not None and self._table.get(self._key) is self:
+            del self._table[self._key]
+        self._fn = self._args = self._table = None
+
+    def _fire(self):
+        # Called by park.core inside a park, with the GIL. Attributes may
+        # be gone when the garbage collector is taking a cycle apart.
+        fn = getattr(self, "_fn", None)
+        if fn is None:
+            return
+        if not self._once:
+            fn(*self._args)
+            return
+        try:
+            fn(*self._args)
+        finally:
+            if self._event is not None:
+                self._event = None
+                self._release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.cancel()
+
+    def __repr__(self):
+        state = "active" if self._event is not None else "done"
+        return f"<park.Handle {state} {self._fn!r}>"
 
 
 class Driver(_Handle):
     """The shared event loop that one idle parker at a time sleeps in.
 
     Made with its own libevent base. Parkers keep their driver alive, so
-    closing it (or dropping it) while parkers exist is safe.
+    closing it (or dropping it) while parkers exist is safe. Callbacks
+    registered on it run inside the park of whichever thread holds it: with
+    the GIL, one at a time. An exception from a callback ends that park and
+    is raised from its ``park()``; the callbacks still due in the same loop
+    iteration run in the next park.
     """
 
-    __slots__ = ()
+    # _events: every registered Handle, which keeps it (and through it
+    # its callback) alive while registered; the others index them.
+    __slots__ = ("_events", "_readers", "_writers", "_signals")
 
     def __init__(self):
         self._h = _core.Driver()
+        self._events = {}
+        self._readers = {}
+        self._writers = {}
+        self._signals = {}
+
+    def close(self):
+        """Cancel every registered callback and release the driver. Its
+        parkers keep working. Returns None."""
+        if self._h is not None:
+            for handle in list(self._events):
+                handle.cancel()
+        self._h = None
 
     def shutdown(self):
         """Stop the driver: wake the thread parked in it (its park returns
         ``Wake.SHUTDOWN | Wake.DRIVER``); later parks sleep on their own
-        sleepers. Unpark keeps working. Idempotent. Returns None."""
+        sleepers, so registered callbacks no longer run. Unpark keeps
+        working. Idempotent. Returns None."""
         self._handle().shutdown()
 
     @property
@@ -112,11 +320,111 @@ class Driver(_Handle):
         """True once :meth:`shutdown` was called."""
         return self._handle().is_shutdown()
 
+    def _add(self, name, fd, what, ns, fn, args, table=None, key=None,
+             once=False):
+        h = self._handle()
+        _callback(fn)
+        if h.is_shutdown():
+            raise RuntimeError("the driver is shut down: its callbacks "
+                               "would never run")
+        handle = Handle.__new__(Handle)
+        handle._driver = self
+        handle._fn, handle._args = fn, args
+        handle._table, handle._key, handle._once = table, key, once
+        handle._event = _core.Event(h, fd, what, handle)
+        self._events[handle] = None
+        try:
+            handle._event.add(ns)
+        except OSError as e:
+            handle._event = None
+            handle._release()
+            raise ValueError(f"{name} cannot be watched: "
+                             f"{os.strerror(e.errno)}") from None
+        if table is not None:
+            old = table.get(key)
+            table[key] = handle
+            if old is not None:
+                old.cancel()
+        return handle
+
+    def call_later(self, delay, callback, *args):
+        """Call ``callback(*args)`` once, ``delay`` seconds from now (by
+        libevent's clock, which may be a few milliseconds coarse). Returns
+        a :class:`Handle`."""
+        ns = _seconds_ns(delay, "delay")
+        return self._add("a timer", -1, _core.EV_TIMEOUT,
+                         _CENTURY_NS if ns is None else ns,
+                         callback, args, once=True)
+
+    def call_repeatedly(self, interval, callback, *args):
+        """Call ``callback(*args)`` every ``interval`` seconds (> 0) until
+        cancelled. Returns a :class:`Handle`."""
+        ns = _seconds_ns(interval, "interval")
+        if ns == 0:
+            raise ValueError("interval must be positive, not 0")
+        return self._add("a timer", -1, _core.EV_PERSIST,
+                         _CENTURY_NS if ns is None else ns,
+                         callback, args)
+
+    def add_reader(self, fd, callback, *args):
+        """Call ``callback(*args)`` whenever ``fd`` (a descriptor or an
+        object with ``fileno()``) is readable; replaces an earlier reader
+        of that fd. Remove it before closing the fd. Returns a
+        :class:`Handle`."""
+        fd = _open_fileno(fd)
+        return self._add(f"fd {fd}", fd, _core.EV_READ | _core.EV_PERSIST, -1,
+                         callback, args, self._readers, fd)
+
+    def remove_reader(self, fd):
+        """Cancel the reader of ``fd``. Returns whether there was one."""
+        return self._remove(self._readers, _fileno(fd))
+
+    def add_writer(self, fd, callback, *args):
+        """Call ``callback(*args)`` whenever ``fd`` (a descriptor or an
+        object with ``fileno()``) is writable; replaces an earlier writer
+        of that fd. Returns a :class:`Handle`."""
+        fd = _open_fileno(fd)
+        return self._add(f"fd {fd}", fd, _core.EV_WRITE | _core.EV_PERSIST, -1,
+                         callback, args, self._writers, fd)
+
+    def remove_writer(self, fd):
+        """Cancel the writer of ``fd``. Returns whether there was one."""
+        return self._remove(self._writers, _fileno(fd))
+
+    def add_signal_handler(self, signum, callback, *args):
+        """Call ``callback(*args)`` when signal ``signum`` arrives, in the
+        park of the thread holding the driver. The driver takes the signal
+        over from the process until removed; a signal that has a handler
+        from Python's ``signal`` module (SIGINT has one by default) is
+        refused with RuntimeError, so the two never silently fight: set it
+        to ``signal.SIG_DFL`` first. Returns a :class:`Handle`."""
+        signum = _signum(signum)
+        if _signal.getsignal(signum) not in (_signal.SIG_DFL,
+                                             _signal.SIG_IGN):
+            name = _signal.Signals(signum).name
+            raise RuntimeError(
+                f"{name} has a handler from the signal module; set it to "
+                f"signal.SIG_DFL before the driver takes {name} over")
+        return self._add(f"signal {signum}", signum, _core.EV_SIGNAL | _core.EV_PERSIST, -1,
+                         callback, args, self._signals, signum)
+
+    def remove_signal_handler(self, signum):
+        """Cancel the handler of ``signum``; the signal's previous
+        disposition returns. Returns whether there was one."""
+        return self._remove(self._signals, _signum(signum))
+
+    def _remove(self, table, key):
+        handle = table.get(key)
+        if handle is None:
+            return False
+        handle.cancel()
+        return True
+
     def __repr__(self):
         if self._h is None:
             return "<park.Driver closed>"
         state = "shut down" if self._h.is_shutdown() else "running"
-        return f"<park.Driver {state}>"
+        return f"<park.Driver {state}, {len(self._events)} callbacks>"
 
 
 class Parker(_Handle):
@@ -127,8 +435,8 @@ class Parker(_Handle):
     at a time; a second gets ``RuntimeError``.
     """
 
-    # _hidden: slices of main-thread parks (see park()) not to count.
-    __slots__ = ("_driver", "_hidden")
+    # _ledger: what the main thread's sliced parks hide from the counters.
+    __slots__ = ("_driver", "_ledger")
 
     def __init__(self, driver=None):
         if driver is None:
@@ -136,9 +444,9 @@ class Parker(_Handle):
         elif not isinstance(driver, Driver):
             raise TypeError(f"driver must be a park.Driver or None, "
                             f"not {type(driver).__name__}")
-        self._driver = driver
-        self._hidden = [0, 0]
         self._h = _core.Parker(driver._handle())
+        self._driver = driver
+        self._ledger = _core.Ledger()
 
     @property
     def driver(self):
@@ -149,28 +457,48 @@ class Parker(_Handle):
         """Sleep until unparked, the timeout passes, or the driver served
         events. ``timeout`` is in seconds: None waits for ever, 0 polls the
         driver once without consuming a token. Returns a :class:`Wake`.
-        Raises ValueError for a negative or NaN timeout."""
-        r = self._handle().park(_seconds(timeout, "timeout"))
-        self._uncount_slices()
-        return _WAKES[r]
+        Raises ValueError for a negative or NaN timeout, and whatever a
+        driver callback run by this park raised."""
+        h = self._handle()
+        if timeout is None:
+            if _get_ident() == _main_ident:
+                return _WAKES[self._ledger.park(h)]
+            return _WAKES[h.park_ns(-1)]
+        ns = _timeout_ns(timeout)
+        if ns < 0:
+            return self.park()
+        if ns <= _SLICE_NS or _get_ident() != _main_ident:
+            return _WAKES[h.park_ns(ns)]
+        return self._park_sliced(h, _monotonic_ns() + ns)
 
     def park_until(self, deadline):
         """Like :meth:`park`, until ``deadline``, a :func:`time.monotonic`
         value. A deadline in the past still takes a pending token. Returns a
         :class:`Wake`."""
-        if deadline is None:
-            raise TypeError("deadline must be a time.monotonic() value")
-        r = self._handle().park_until(_seconds(deadline, "deadline"))
-        self._uncount_slices()
-        return _WAKES[r]
+        h = self._handle()
+        ns = _deadline_ns(deadline)
+        if ns is None:
+            return self.park()
+        if (_get_ident() != _main_ident or
+                ns - _monotonic_ns() <= _SLICE_NS):
+            return _WAKES[h.park_until_ns(ns)]
+        return self._park_sliced(h, ns)
 
-    def _uncount_slices(self):
-        # The main thread parks in 50 ms slices so that Ctrl-C is seen;
-        # libpark counts each slice, this parker's stats must not.
-        driver, sleeper = _core.take_hidden_slices()
-        if driver or sleeper:
-            self._hidden[0] += driver
-            self._hidden[1] += sleeper
+    def _park_sliced(self, h, deadline_ns):
+        # A main-thread park with a deadline. The ledger hides each slice
+        # that timed out and freezes the stats while the park goes on (see
+        # bindings/park-python.i, which also slices untimed parks).
+        ledger = self._ledger
+        try:
+            while True:
+                end = _monotonic_ns() + _SLICE_NS
+                final = end >= deadline_ns
+                r = ledger.slice(h, deadline_ns if final else end, final)
+                if r is not None:
+                    return _WAKES[r]
+        except BaseException:
+            ledger.thaw()
+            raise
 
     def unparker(self):
         """Returns a new :class:`Unparker` for this parker, usable from any
@@ -181,9 +509,9 @@ class Parker(_Handle):
         """Returns a new :class:`Parker` with its own token, on the same
         driver."""
         twin = Parker.__new__(Parker)
-        twin._driver = self._driver
-        twin._hidden = [0, 0]
         twin._h = self._handle().clone()
+        twin._driver = self._driver
+        twin._ledger = _core.Ledger()
         return twin
 
     def shutdown(self):
@@ -192,11 +520,9 @@ class Parker(_Handle):
         self._handle().shutdown()
 
     def stats(self):
-        """Returns the counters of this parker, as a :class:`Stats`."""
-        s = self._handle().stats()
-        d, z = self._hidden
-        return Stats(s.parks_driver - d, s.parks_sleeper - z, s.tokens,
-                     s.timeouts - d - z, s.spurious)
+        """Returns the counters of this parker, as a :class:`Stats`. A park
+        in progress is counted when it ends."""
+        return Stats(*self._ledger.counters(self._handle()))
 
     def __repr__(self):
         if self._h is None:

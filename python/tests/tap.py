@@ -51,20 +51,88 @@ def main():
     sys.exit(0 if result.wasSuccessful() and result.count else 1)
 
 
+_SLEEP_CALLS = None
+
+
+def _blocked_call(pid, tid):
+    """The system call number thread tid is blocked in, or None."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+            word = f.read().split()[0]
+    except (OSError, IndexError):
+        return None
+    return int(word) if word.isdigit() else None
+
+
+def _learn_sleep_calls():
+    """What the kernel shows in /proc/TID/syscall for a thread blocked in a
+    futex wait (a lock), epoll, poll or select: learned by blocking a thread
+    in each, so that no architecture's numbers are written here (and an
+    emulated CPU, which shows the host's, is handled the same way)."""
+    import select
+    import threading
+    import time
+
+    def learn(block, release):
+        tids = []
+        thread = threading.Thread(
+            target=lambda: (tids.append(threading.get_native_id()), block()))
+        thread.start()
+        while not tids:
+            time.sleep(0.001)
+        seen, same = None, 0
+        deadline = time.monotonic() + 20.0
+        while same < 10 and time.monotonic() < deadline:
+            time.sleep(0.001)
+            nr = _blocked_call("self", tids[0])
+            same = same + 1 if nr is not None and nr == seen else 0
+            seen = nr
+        release()
+        thread.join()
+        if same < 10:
+            raise RuntimeError("tap: no stable blocked call seen in "
+                               "/proc/self/task/TID/syscall")
+        return seen
+
+    calls = set()
+    lock = threading.Lock()
+    lock.acquire()
+    calls.add(learn(lock.acquire, lock.release))
+    waits = [lambda r: select.select([r], [], [])]
+    if hasattr(select, "poll"):
+        def poll(r):
+            p = select.poll()
+            p.register(r, select.POLLIN)
+            p.poll()
+        waits.append(poll)
+    if hasattr(select, "epoll"):
+        def epoll(r):
+            with select.epoll() as e:
+                e.register(r, select.EPOLLIN)
+                e.poll()
+        waits.append(epoll)
+    for wait in waits:
+        r, w = os.pipe()
+        try:
+            calls.add(learn(lambda: wait(r), lambda: os.write(w, b"x")))
+        finally:
+            os.close(r)
+            os.close(w)
+    return calls
+
+
 def wait_sleeping(native_id, timeout=20.0, pid="self"):
     """Wait until thread `native_id` (threading.get_native_id()) of process
-    `pid` is blocked in the kernel (futex, epoll_wait, poll), read from
-    /proc/PID/task/TID/syscall. Returns whether it got there in time."""
+    `pid` is blocked in the kernel in a futex wait or in a libevent loop's
+    wait (epoll, poll or select), read from /proc/PID/task/TID/syscall.
+    Returns whether it got there in time."""
     import time
-    sleeping = {202, 232, 281, 7, 271}  # x86-64: futex epoll_wait epoll_pwait poll ppoll
+    global _SLEEP_CALLS
+    if _SLEEP_CALLS is None:
+        _SLEEP_CALLS = _learn_sleep_calls()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{pid}/task/{native_id}/syscall") as f:
-                word = f.read().split()[0]
-            if word.isdigit() and int(word) in sleeping:
-                return True
-        except OSError:
-            pass
+        if _blocked_call(pid, native_id) in _SLEEP_CALLS:
+            return True
         time.sleep(0.001)
     return False

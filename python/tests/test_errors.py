@@ -63,6 +63,23 @@ class TestBadInput(unittest.TestCase):
         self.assertEqual(self.until_token(lambda: self.p.park_until(math.inf)),
                          W.TOKEN)
 
+    def test_numbers_of_any_size(self):
+        # Out of range is ValueError however big the number; a huge
+        # timeout or deadline is no limit at all.
+        for bad in (-10 ** 400, -2 ** 63, -1e300):
+            with self.assertRaises(ValueError, msg=repr(bad)):
+                self.p.park(bad)
+        self.assertEqual(self.p.park_until(-10 ** 400), W.TIMED_OUT)
+        self.assertEqual(self.p.park_until(-math.inf), W.TIMED_OUT)
+        for huge in (10 ** 400, 2 ** 63, 2 ** 64):
+            threading.Timer(0.02, self.u.unpark).start()
+            self.assertEqual(self.until_token(lambda: self.p.park(huge)),
+                             W.TOKEN)
+            threading.Timer(0.02, self.u.unpark).start()
+            self.assertEqual(
+                self.until_token(lambda: self.p.park_until(huge)), W.TOKEN)
+        self.assert_token_intact()
+
     def test_huge_timeout_does_not_overflow(self):
         threading.Timer(0.05, self.u.unpark).start()
         self.assertEqual(self.until_token(lambda: self.p.park(1e300)),
@@ -88,6 +105,10 @@ class TestBadInput(unittest.TestCase):
         self.p.close()
         self.u.close()
         self.u.close()
+        self.assertEqual((repr(self.p), repr(self.u)),
+                         ("<park.Parker closed>", "<park.Unparker closed>"))
+        self.assertRaisesRegex(ValueError, "closed", self.p.park)
+        self.assertRaisesRegex(ValueError, "closed", self.u.unpark)
 
     def test_second_thread_parking_gets_runtime_error(self):
         ids = []

@@ -27,10 +27,18 @@ class TestLifetime(unittest.TestCase):
         d = park.Driver()
         p = park.Parker(d)
         u = p.unparker()
+        gone = weakref.ref(p), weakref.ref(d)
+        fds = open_fds()
         del p, d
         gc.collect()
-        u.unpark()
-        u.clone().unpark()
+        self.assertEqual([w() for w in gone], [None, None])
+        self.assertIsNone(u.unpark())
+        self.assertIsNone(u.clone().unpark())
+        # The driver's descriptors stay until the last unparker goes.
+        self.assertEqual(open_fds(), fds)
+        del u
+        gc.collect()
+        self.assertLess(open_fds(), fds)
 
     def test_parker_outlives_closed_driver(self):
         d = park.Driver()

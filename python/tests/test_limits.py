@@ -13,9 +13,12 @@ import park  # noqa: E402
 import tap  # noqa: E402
 
 W = park.Wake
-# The wake channel, epoll, and libevent's signal socketpair (plus a timerfd
-# when EVENT_PRECISE_TIMER is set).
-NEEDED = 5 if os.environ.get("EVENT_PRECISE_TIMER") else 4
+# The wake channel, epoll, libevent's signal socketpair, and the eventfd
+# through which libevent's thread support (on since import park) wakes the
+# base; plus a timerfd when EVENT_PRECISE_TIMER is set. A base that cannot
+# have the last one fails without exiting, as the check in libpark (which
+# reserves only what libevent would exit without) lets it.
+NEEDED = 6 if os.environ.get("EVENT_PRECISE_TIMER") else 5
 
 
 def lowest_free_fd():

@@ -3,6 +3,7 @@
 import inspect
 import os
 import sys
+import threading
 import time
 import unittest
 
@@ -93,6 +94,57 @@ class TestTokens(unittest.TestCase):
         self.u.unpark()
         self.assertEqual(self.p.park(), W.TOKEN)
         self.assertEqual(self.p.stats().timeouts, 1)
+
+    def test_stats_are_per_parker_while_main_thread_slices(self):
+        # Another thread's parker parks and reads its stats while the main
+        # thread's long park hides its slices: neither sees the other's.
+        worker = park.Parker()
+        wu = worker.unparker()
+        seen = []
+
+        def work():
+            for _ in range(10):
+                wu.unpark()
+                self.assertEqual(worker.park(), W.TOKEN)
+                seen.append(worker.stats())
+                time.sleep(0.02)
+
+        t = threading.Thread(target=work)
+        t.start()
+        self.assertEqual(self.p.park(0.3).reason, W.TIMED_OUT)
+        t.join()
+        self.assertEqual(seen[-1], park.Stats(0, 0, 10, 0, 0))
+        self.assertEqual(worker.stats(), park.Stats(0, 0, 10, 0, 0))
+        s = self.p.stats()
+        self.assertEqual((s.timeouts, s.parks_driver + s.parks_sleeper,
+                          s.tokens), (1, 1, 0))
+
+    def test_stats_read_during_a_sliced_park_are_exact(self):
+        self.u.unpark()
+        self.p.park()
+        before = self.p.stats()
+        samples = []
+        stop = threading.Event()
+
+        def read():
+            while not stop.is_set():
+                samples.append(self.p.stats())
+                time.sleep(0.001)
+
+        t = threading.Thread(target=read)
+        t.start()
+        self.assertEqual(self.p.park(0.25).reason, W.TIMED_OUT)
+        stop.set()
+        t.join()
+        after = self.p.stats()
+        # A read shows the park either not yet counted or counted once;
+        # never one of the slices it is made of.
+        self.assertGreater(len(samples), 10)
+        self.assertLessEqual(set(samples), {before, after})
+        self.assertIn(before, samples)
+        self.assertEqual(after.timeouts, before.timeouts + 1)
+        self.assertEqual(after.parks_driver + after.parks_sleeper,
+                         before.parks_driver + before.parks_sleeper + 1)
 
     def test_repr_shows_state(self):
         self.u.unpark()

@@ -2,6 +2,7 @@
 interrupts a park promptly, and no wakeup is lost."""
 
 import os
+import select
 import signal
 import statistics
 import subprocess
@@ -36,6 +37,16 @@ class TestThreads(unittest.TestCase):
         self.assertEqual(p.park(), W.TOKEN | W.DRIVER)
         t.join()
         self.assertEqual(ids, [True])
+
+    def test_driver_flag_and_stats_agree_across_slices(self):
+        # Unparks timed around the main thread's slice boundaries: however
+        # the token arrives, the park ran the driver and counts as one
+        # driver park with a token.
+        for delay in (0.045, 0.05, 0.055, 0.095, 0.1, 0.105):
+            p = park.Parker()
+            threading.Timer(delay, p.unparker().unpark).start()
+            self.assertEqual(p.park(), W.TOKEN | W.DRIVER, delay)
+            self.assertEqual(p.stats(), park.Stats(1, 0, 1, 0, 0), delay)
 
     @timing
     def test_python_threads_run_while_one_is_parked(self):
@@ -121,11 +132,20 @@ class TestThreads(unittest.TestCase):
         self.assertEqual(sum(done), total)
 
 
+def readline(proc, timeout=10.0):
+    """The child's next line, or "" when it says nothing in time (a park
+    that Ctrl-C did not interrupt)."""
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    return proc.stdout.readline() if ready else ""
+
+
 class TestCtrlC(unittest.TestCase):
     @timing
     def test_sigint_interrupts_park_promptly(self):
         child = textwrap.dedent("""
-            import sys, time, park
+            import signal, sys, time, park
+            # Python's own handler, even if SIGINT came in ignored.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             p = park.Parker()
             print("ready", flush=True)
             try:
@@ -141,10 +161,59 @@ class TestCtrlC(unittest.TestCase):
             self.assertTrue(tap.wait_sleeping(proc.pid, pid=proc.pid))
             sent = time.monotonic()
             proc.send_signal(signal.SIGINT)
-            word, when = proc.stdout.readline().split()
+            word, when = (readline(proc).split() + ["silent", "inf"])[:2]
             self.assertEqual(word, "interrupted")
             self.assertLess(float(when) - sent, 0.2)
         finally:
+            proc.kill()
+            proc.wait()
+
+    @timing
+    def test_sigint_interrupts_main_thread_of_child_forked_from_thread(self):
+        # After a fork from a non-main thread, that thread is the child's
+        # main thread: its parks must be interruptible.
+        child = textwrap.dedent("""
+            import os, signal, sys, threading, time, warnings, park
+            warnings.simplefilter("ignore", DeprecationWarning)
+            def forker():
+                pid = os.fork()
+                if pid:
+                    os.waitpid(pid, 0)
+                    return
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                p = park.Parker()
+                print("ready", os.getpid(), flush=True)
+                try:
+                    p.park()
+                    print("returned", flush=True)
+                except KeyboardInterrupt:
+                    print("interrupted", time.monotonic(), flush=True)
+                os._exit(0)
+            park.Parker().park(0.001)   # imported and used before
+            t = threading.Thread(target=forker)
+            t.start()
+            t.join()
+        """)
+        proc = subprocess.Popen([sys.executable, "-c", child],
+                                stdout=subprocess.PIPE, text=True)
+        pid = None
+        try:
+            word, pid = proc.stdout.readline().split()
+            self.assertEqual(word, "ready")
+            self.assertTrue(tap.wait_sleeping(int(pid), pid=int(pid)))
+            sent = time.monotonic()
+            os.kill(int(pid), signal.SIGINT)
+            word, when = (readline(proc).split() + ["silent", "inf"])[:2]
+            self.assertEqual(word, "interrupted")
+            self.assertLess(float(when) - sent, 0.2)
+            self.assertEqual(proc.wait(30), 0)
+            pid = None  # it returned, and its parent reaped it
+        finally:
+            if pid is not None:  # the grandchild, still parked
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             proc.kill()
             proc.wait()
 

@@ -34,6 +34,38 @@ else
 	echo "  perf cannot read syscall tracepoints here; skipped"
 fi
 
+for prog in ${PARK_POOL_PROGRAMS:-}; do
+	echo
+	echo "== worker pool, $prog"
+	./"$prog" --runs "${BENCH_RUNS:-9}" || exit 1
+done
+
+echo
+echo "== system calls per job, worker pool (perf; count of 20000 jobs minus count of 0)"
+if [ -x ./tests/bench/pool-futex ] && perf stat -e raw_syscalls:sys_enter true >/dev/null 2>&1; then
+	events=raw_syscalls:sys_enter,syscalls:sys_enter_futex,syscalls:sys_enter_write
+	pool_count() { # mode impl W n -> "total futex write"
+		perf stat -x, -e "$events" ./tests/bench/pool-futex --syscalls "$1" "$2" "$3" "$4" 2>&1 >/dev/null |
+			awk -F, '{ printf "%s ", $1 }'
+	}
+	printf '  %-10s %-8s %3s %8s %8s %8s   (per job)\n' mode impl W all futex write
+	for mode in saturated sparse; do
+		for impl in condvar libpark; do
+			for w in 1 2 4 16; do
+				full=$(pool_count $mode $impl $w 20000)
+				base=$(pool_count $mode $impl $w 0)
+				echo "$full|$base" | awk -F'|' -v m=$mode -v i=$impl -v w=$w '{
+					split($1, f, " "); split($2, b, " ");
+					printf "  %-10s %-8s %3d", m, i, w;
+					for (k = 1; k <= 3; k++) printf " %8.3f", (f[k] - b[k]) / 20000;
+					printf "\n" }'
+			done
+		done
+	done
+else
+	echo "  perf cannot read syscall tracepoints here (or no futex build); skipped"
+fi
+
 if [ -n "${PYTHON:-}" ]; then
 	echo
 	echo "== Python: park against threading.Event"

@@ -74,11 +74,33 @@ readme_snippet() {
 }
 
 if [ -n "${pyexecdir:-}" ]; then
+	# The interpreter alone when it searches the prefix (make install
+	# into /usr/local with Debian's python3), else PYTHONPATH.
+	if "$PYTHON" -c 'import sys; sys.exit(sys.argv[1] not in sys.path)' \
+		"$pyexecdir"; then
+		echo "installcheck: $PYTHON imports from $pyexecdir by itself"
+		run_python() { (cd "$work" && "$PYTHON" "$@"); }
+	else
+		run_python() { (cd "$work" && PYTHONPATH="$pyexecdir" "$PYTHON" "$@"); }
+	fi
+	echo "installcheck: the park package in $pyexecdir"
+	for f in __init__.py __init__.pyi py.typed core.py _core.so; do
+		test -f "$pyexecdir/park/$f"
+	done
+	if ls "$pyexecdir/park/" | grep -q '\.la$'; then
+		echo "installcheck: a libtool .la file in the Python package" >&2
+		exit 1
+	fi
 	echo "installcheck: the README's Python example"
 	readme_snippet Python Lua > "$work/readme.py"
-	PYTHONPATH="$pyexecdir" "$PYTHON" "$work/readme.py"
+	run_python "$work/readme.py"
+	echo "installcheck: the Python examples"
+	examples=$(cd "$srcdir/docs/examples" && pwd)
+	for example in workers.py echo.py; do
+		run_python "$examples/$example" >/dev/null
+	done
 	echo "installcheck: import park from $pyexecdir"
-	PYTHONPATH="$pyexecdir" "$PYTHON" -c '
+	run_python -c '
 import park, sys
 p = park.Parker()
 p.unparker().unpark()
@@ -89,15 +111,22 @@ print("installcheck: python ok", park.__version__)
 fi
 
 if [ -n "${luacmoddir:-}" ]; then
+	# Only the installed module: no build tree on the C path.
+	LUA_CPATH="$luacmoddir/?.so"
+	export LUA_CPATH
 	echo "installcheck: the README's Lua example"
 	readme_snippet Lua "Threading rules" > "$work/readme.lua"
-	LUA_CPATH="$luacmoddir/?.so" "$LUA" "$work/readme.lua"
+	"$LUA" "$work/readme.lua"
+	for example in handoff linecount; do
+		echo "installcheck: docs/examples/$example.lua"
+		"$LUA" "$srcdir/docs/examples/$example.lua"
+	done
 	echo "installcheck: require \"park\" from $luacmoddir"
-	LUA_CPATH="$luacmoddir/?.so" "$LUA" -e '
+	"$LUA" -e '
 local park = require "park"
 local p = park.Parker()
 p:unparker():unpark()
-assert(p:park() == park.TOKEN)
+assert(p:park() == "token")
 print("installcheck: lua ok " .. park.version)
 '
 fi

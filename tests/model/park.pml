@@ -7,13 +7,17 @@
  *
  * Build flags pick the variant:
  *   -DFUTEX              the futex sleeper (default: mutex + condvar)
+ *   -DSEM                the sem sleeper: a counting semaphore that unpark
+ *                        posts; a post left from an earlier park is a
+ *                        spurious wake for the next
  *   -DBROKEN_CAS_UNPARK  unpark sets NOTIFIED only by a CAS from EMPTY
  *   -DBROKEN_NO_HANDOFF  the condvar unpark skips taking the mutex
  *   -DBROKEN_LOOPBREAK   the driver is woken by a flag the loop clears on
  *                        entry (event_base_loopbreak), not by a channel
+ *   -DBROKEN_POST_FIRST  (with SEM) unpark posts before its swap
  *   -DEXTRA_UNPARK       each unparker may unpark once more, early (the
  *                        full model: ~50x the states; tests/model/run.sh --full)
- * The three BROKEN variants must each produce a counterexample.
+ * The BROKEN variants must each produce a counterexample.
  */
 
 #define EMPTY          0
@@ -36,6 +40,7 @@ bool break_flag;           /* BROKEN_LOOPBREAK: libevent's break flag */
 byte user_events = 1; /* one application event the loop may serve */
 bool waiting[N];    /* on the sleeper's wait queue */
 byte mutex[N];      /* condvar sleeper: holder's _pid + 1, 0 when free */
+byte sem[N];        /* sem sleeper: the semaphore's count */
 bool done[N];       /* the caller's condition: stop parking */
 byte unparks[N];
 byte tokens[N];
@@ -83,6 +88,9 @@ inline lock(i) { atomic { mutex[i] == 0 -> mutex[i] = _pid + 1 } }
 inline unlock(i) { assert(mutex[i] == _pid + 1); mutex[i] = 0 }
 
 inline unpark(i) {
+#if defined(SEM) && defined(BROKEN_POST_FIRST)
+	sem[i]++;
+#endif
 	atomic {
 		old = state[i];
 #ifdef BROKEN_CAS_UNPARK
@@ -98,10 +106,18 @@ inline unpark(i) {
 	if
 	:: old == EMPTY || old == NOTIFIED -> skip
 	:: old == PARKED_CONDVAR ->
+#if defined(SEM)
+#ifndef BROKEN_POST_FIRST
+		sem[i]++                /* sem_post */
+#else
+		skip                    /* posted already, before the swap */
+#endif
+#else
 #if !defined(FUTEX) && !defined(BROKEN_NO_HANDOFF)
 		lock(i); unlock(i);
 #endif
 		waiting[i] = false      /* cond_signal / futex_wake */
+#endif
 	:: old == PARKED_DRIVER -> wake_driver()
 	:: else -> assert(false)        /* impossible state */
 	fi
@@ -156,6 +172,13 @@ inline park_driver(i, timed, r) {
  * timed wait may also end by the clock. */
 inline sleeper_wait(i, timed, timed_out) {
 	timed_out = false;
+#if defined(SEM)
+	/* sem_wait / sem_clockwait: takes one post, whenever it was made. */
+	if
+	:: atomic { sem[i] > 0 -> sem[i]-- }
+	:: timed -> timed_out = true
+	fi
+#else
 #ifdef FUTEX
 	atomic {
 		if
@@ -174,10 +197,11 @@ inline sleeper_wait(i, timed, timed_out) {
 #ifndef FUTEX
 	lock(i)
 #endif
+#endif
 }
 
 inline park_sleeper(i, timed, r) {
-#ifndef FUTEX
+#if !defined(FUTEX) && !defined(SEM)
 	lock(i);
 #endif
 	atomic { if :: state[i] == EMPTY -> state[i] = PARKED_CONDVAR; ok = true :: else -> ok = false fi };
@@ -205,8 +229,17 @@ inline park_sleeper(i, timed, r) {
 			fi
 		od
 	fi;
+#if defined(SEM)
+	/* sem_trywait until it fails: drop the posts this park left; a post
+	 * still in flight may land after, so any number may be dropped. */
+	do
+	:: atomic { sem[i] > 0 -> sem[i]-- }
+	:: break
+	od
+#else
 #ifndef FUTEX
 	unlock(i)
+#endif
 #endif
 }
 
@@ -276,6 +309,7 @@ proctype Shutdown() {
 	fi
 }
 
+#ifndef IDLE
 init {
 	atomic {
 		run Parker(0); run Parker(1);
@@ -283,3 +317,169 @@ init {
 		run Shutdown()
 	}
 }
+#endif
+
+#ifdef IDLE
+/*
+ * The idle set (libpark/idle.c) and the protocol that keeps a job from
+ * being lost, on top of the parkers above. Two workers, each with its
+ * parker; a producer that publishes NJOBS jobs, calling unpark_one after
+ * each; once they ran, the main process publishes "closing" (a second kind
+ * of work, published the same way) and calls unpark_all. A worker takes a job; else joins the set, looks at the jobs
+ * and the closing flag again, leaves if either is there, else parks and
+ * then leaves. Parks are untimed: a timeout would hide a lost wake.
+ *
+ * If a published job (or the close) could be missed while its worker
+ * sleeps, spin finds a run that ends with a worker asleep in park or the
+ * main process waiting for a job: an invalid end state.
+ *   -DIDLE               this model instead of the one above
+ *   -DBROKEN_NO_RECHECK  the worker parks right after joining: must give
+ *                        a counterexample
+ * The set's lock is an atomic block per locked section; the unpark that
+ * unpark_one makes after releasing it is not.
+ */
+#ifndef NJOBS
+#define NJOBS 1  /* run.sh --full: 2 */
+#endif
+#define NONE N
+
+byte queued;        /* published, not yet taken */
+byte ran;           /* jobs run */
+bool closing;
+bool member[N];     /* on the set's idle list */
+byte newest = NONE; /* the last to join, for last in first out */
+byte count;         /* the idle count: length of the idle list */
+
+/* Publishing and taking are sequentially consistent (the protocol's
+ * requirement on the work source). */
+inline take_job(job) {
+	atomic {
+		if
+		:: queued > 0 -> queued--; ran++; job = true
+		:: else -> job = false
+		fi
+	}
+}
+
+/* join: lock, push, count++ (seq_cst), unlock. */
+inline join(i) {
+	atomic {
+		assert(!member[i]);
+		member[i] = true; newest = i; count++
+	}
+}
+
+inline leave(i) {
+	atomic {
+		if
+		:: member[i] -> member[i] = false; count--
+		:: else -> skip   /* taken by an unpark: its token is pending */
+		fi
+	}
+}
+
+/* The newest idle parker not asleep in the driver, else the one that is. */
+inline pick(w) {
+	w = NONE; k = 0;
+	do
+	:: k < N ->
+		if
+		:: member[k] && state[k] != PARKED_DRIVER &&
+		   (w == NONE || k == newest) -> w = k
+		:: else -> skip
+		fi;
+		k++
+	:: else -> break
+	od;
+	k = 0;
+	do
+	:: w == NONE && k < N ->
+		if
+		:: member[k] -> w = k
+		:: else -> skip
+		fi;
+		k++
+	:: else -> break
+	od
+}
+
+/* unpark_one: one load of the count when nobody is idle; else under the
+ * lock pick and remove one, then unpark it outside the lock. */
+inline unpark_one() {
+	if
+	:: count == 0 -> skip
+	:: else ->
+		atomic {
+			pick(w);
+			if
+			:: w != NONE -> member[w] = false; count--
+			:: else -> skip
+			fi
+		};
+		if
+		:: w != NONE -> unpark(w)
+		:: else -> skip
+		fi
+	fi
+}
+
+inline unpark_all() {
+	if
+	:: count == 0 -> skip
+	:: else ->
+		k = 0;
+		do
+		:: k < N ->
+			if
+			:: member[k] -> member[k] = false; count--; w = k; unpark(w)
+			:: else -> skip
+			fi;
+			k++
+		:: else -> break
+		od
+	fi
+}
+
+proctype Worker(byte i) {
+	byte r, old, before;
+	bool got, ok, timed_out, job, late;
+	do
+	:: take_job(job);
+		if
+		:: job -> skip
+		:: !job && closing -> break
+		:: !job && !closing ->
+			join(i);
+#ifdef BROKEN_NO_RECHECK
+			job = false; late = false;
+#else
+			take_job(job); late = closing;
+#endif
+			if
+			:: job || late -> leave(i)
+			:: else -> park(i, false, r); leave(i)
+			fi
+		fi
+	od
+}
+
+proctype Producer() {
+	byte old, w, k, j;
+	for (j : 1 .. NJOBS) {
+		atomic { queued++ };
+		unpark_one()
+	}
+}
+
+init {
+	byte old, w, k;
+	atomic {
+		user_events = 0;  /* a served event is a spurious return: covered above */
+		run Worker(0); run Worker(1);
+		run Producer()
+	};
+	ran == NJOBS;
+	closing = true;
+	unpark_all()
+}
+#endif

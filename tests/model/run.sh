@@ -7,7 +7,8 @@
 set -u
 model="$(cd "${srcdir:-$(dirname "$0")/../..}/tests/model" && pwd)/park.pml"
 extra=
-[ "${1:-}" = "--full" ] && extra=-DEXTRA_UNPARK
+idle_jobs=-DNJOBS=1
+[ "${1:-}" = "--full" ] && extra=-DEXTRA_UNPARK && idle_jobs=-DNJOBS=2
 if ! command -v spin >/dev/null 2>&1; then
 	echo "1..0 # SKIP spin is not installed"
 	exit 0
@@ -42,10 +43,15 @@ verify() {
 }
 verify "condvar sleeper" pass
 verify "futex sleeper" pass -DFUTEX
+verify "sem sleeper" pass -DSEM
 verify "unpark by CAS instead of swap (condvar)" counterexample -DBROKEN_CAS_UNPARK
 verify "unpark by CAS instead of swap (futex)" counterexample -DFUTEX -DBROKEN_CAS_UNPARK
 verify "condvar unpark without the mutex hand-off" counterexample -DBROKEN_NO_HANDOFF
 verify "driver woken by a loopbreak flag (condvar)" counterexample -DBROKEN_LOOPBREAK
 verify "driver woken by a loopbreak flag (futex)" counterexample -DFUTEX -DBROKEN_LOOPBREAK
+verify "idle set: join, re-check, park (condvar)" pass -DIDLE $idle_jobs
+verify "idle set: join, re-check, park (futex)" pass -DIDLE -DFUTEX $idle_jobs
+verify "idle set without the re-check" counterexample -DIDLE -DBROKEN_NO_RECHECK $idle_jobs
+verify "sem posted before the swap" counterexample -DSEM -DBROKEN_POST_FIRST
 echo "1..$n"
 exit $fail

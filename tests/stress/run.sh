@@ -6,7 +6,7 @@ fail=0
 for prog in ${PARK_STRESS_PROGRAMS:?}; do
 	n=$((n + 1))
 	if out=$(./"$prog" -o "${PARK_STRESS_OPS:-200000}" 2>&1); then
-		echo "ok $n - $(echo "$out" | head -n 1 | sed 's/,.*operations.*//'): $(echo "$out" | tail -n 2 | head -n 1)"
+		echo "ok $n - $prog: $(echo "$out" | tail -n 2 | head -n 1 | sed 's/^stress: //')"
 	else
 		echo "not ok $n - $prog"
 		fail=1

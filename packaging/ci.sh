@@ -1,0 +1,89 @@
+#!/bin/sh
+# CI for the Debian packages, as root on Debian 12: build them (make deb,
+# lintian included), install them, use them from /usr the way downstream
+# projects do, then remove them again, so that the machine's packages are
+# as they were.
+#
+#   packaging/ci.sh [BUILDDIR]
+#
+# BUILDDIR is a configured build directory of this source tree; without one
+# a temporary one is configured. The consumers are the packages' autopkgtest,
+# packaging/debian/tests/consumers: C, C++, CMake, Meson, static linking,
+# Python's import park and Lua's require "park", each proving that it
+# loaded the packaged files. The last line gives the run time.
+set -eu
+start=$(date +%s)
+top=$(cd "$(dirname "$0")/.." && pwd)
+packages="libpark1 libpark-dev python3-libpark lua-park"
+die() {
+	echo "packaging/ci.sh: $*" >&2
+	exit 1
+}
+step() {
+	echo "== ci: $*"
+}
+
+[ "$(id -u)" = 0 ] || die "run me as root: I install and remove packages"
+dpkg-checkbuilddeps "$top/packaging/debian/control" ||
+	die "install the build dependencies named above"
+for tool in lintian cmake meson cc c++; do
+	command -v "$tool" >/dev/null 2>&1 ||
+		die "$tool is missing (apt-get install lintian cmake meson build-essential)"
+done
+for p in $packages; do
+	if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$'; then
+		die "$p is installed already; I remove what I install, so remove it first"
+	fi
+done
+# A libpark under /usr/local comes first for pkg-config, ld.so, python and
+# lua: the consumers would not be testing the packages.
+shadow=$(find /usr/local -name '*libpark*' -o -name 'park.so' -o -name 'park' 2>/dev/null || true)
+[ -z "$shadow" ] || die "remove the libpark under /usr/local first: $shadow"
+
+if [ $# -ge 1 ]; then
+	build=$(cd "$1" && pwd)
+else
+	build=$(mktemp -d)
+	step "configure in $build"
+	(cd "$build" && "$top/configure" -q)
+fi
+step "make deb"
+make -C "$build" deb
+
+step "install $packages"
+debs=
+for p in $packages; do
+	debs="$debs $(ls "$build"/deb/"$p"_*.deb)"
+done
+# Exactly what apt is about to install (the packages and any dependency
+# they pull in) is purged on the way out, however this script ends; other
+# packages are left alone, even ones installed meanwhile.
+apt_get() {
+	DEBIAN_FRONTEND=noninteractive apt-get -y -q --no-install-recommends "$@"
+}
+plan=$(apt_get -s install $debs)
+upgrades=$(echo "$plan" | awk '$1 == "Inst" && $3 ~ /^\[/ { print $2 }')
+[ -z "$upgrades" ] || die "installing would upgrade $upgrades; I could not undo that"
+new=$(echo "$plan" | awk '$1 == "Inst" { printf "%s ", $2 }')
+cleanup() {
+	rc=$?
+	step "remove $new"
+	apt_get purge $new >"$build/deb/apt-purge.log" 2>&1 ||
+		{ cat "$build/deb/apt-purge.log"; echo "packaging/ci.sh: could not purge" >&2; rc=1; }
+	for p in $new; do
+		if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$'; then
+			echo "packaging/ci.sh: $p is still installed" >&2
+			rc=1
+		fi
+	done
+	echo "packaging/ci.sh: $([ $rc -eq 0 ] && echo passed || echo FAILED)" \
+		"in $(($(date +%s) - start)) s"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+apt_get install $debs >"$build/deb/apt.log" 2>&1 ||
+	{ cat "$build/deb/apt.log"; die "apt-get install failed"; }
+
+step "the consumers (packaging/debian/tests/consumers)"
+(cd "$top" && sh packaging/debian/tests/consumers)

@@ -1,0 +1,11 @@
+"""Calls that mypy --strict must reject, one a line, each marked with the
+error code mypy gives (python/tests/test_types.py)."""
+
+import park
+
+p = park.Parker()
+p.park("soon")  # wrong: arg-type
+p.park_until(None)  # wrong: arg-type
+p.driver.call_later(1, "not callable")  # wrong: arg-type
+p.unparker().unpark(1)  # wrong: call-arg
+w: str = p.park()  # wrong: assignment
