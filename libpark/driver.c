@@ -202,15 +202,19 @@ static bool base_has_driver(struct event_base *base)
  * libevent exits the whole process when event_base_new() cannot make the
  * socketpair its signal handling needs (evsig_init_ calls event_sock_err).
  * So check first that the descriptors it will take are free: epoll takes
- * one (two with EVENT_PRECISE_TIMER, whose timerfd comes before the pair)
- * and then the pair; poll and select take only the pair. Another thread
- * opening descriptors between this check and libevent's calls can still
- * win that race; see park_driver_new(3).
+ * one (two with EVENT_PRECISE_TIMER, whose timerfd comes before the pair),
+ * then the pair, then, with libevent's thread support on, an eventfd to
+ * wake the base; poll and select take no descriptor for themselves. That
+ * last one is counted whether or not thread support is on (libevent does
+ * not say), so that its failure, which libevent reports as a bare NULL
+ * with no reliable errno, never happens: EMFILE comes from here. Another
+ * thread opening descriptors between this check and libevent's calls can
+ * still win that race; see park_driver_new(3).
  */
 static int reserve_descriptors(int like_fd)
 {
-	int need = getenv("EVENT_PRECISE_TIMER") ? 4 : 3;
-	int fds[4], n = 0, err = 0;
+	int need = getenv("EVENT_PRECISE_TIMER") ? 5 : 4;
+	int fds[5], n = 0, err = 0;
 	while (n < need) {
 		int fd = fcntl(like_fd, F_DUPFD_CLOEXEC, 0);
 		if (fd < 0) {
@@ -232,12 +236,10 @@ static struct event_base *base_new(park_driver *d, int *err)
 	*err = reserve_descriptors(d->wake_read_fd);
 	if (*err < 0)
 		return NULL;
-	struct event_base *base = PARK_FAULT_OR(
-	    PARK_FAULT_EVENT_BASE, (errno = ENOMEM, NULL), event_base_new());
-	/* With libevent's threading on, the base's notification descriptor
-	 * can fail too, without exiting. */
+	struct event_base *base = PARK_FAULT_OR(PARK_FAULT_EVENT_BASE, NULL,
+						event_base_new());
 	if (!base)
-		*err = errno == EMFILE || errno == ENFILE ? -errno : -ENOMEM;
+		*err = -ENOMEM;
 	return base;
 }
 

@@ -15,9 +15,8 @@ import tap  # noqa: E402
 W = park.Wake
 # The wake channel, epoll, libevent's signal socketpair, and the eventfd
 # through which libevent's thread support (on since import park) wakes the
-# base; plus a timerfd when EVENT_PRECISE_TIMER is set. A base that cannot
-# have the last one fails without exiting, as the check in libpark (which
-# reserves only what libevent would exit without) lets it.
+# base; plus a timerfd when EVENT_PRECISE_TIMER is set. libpark checks for
+# all of them before it makes a base.
 NEEDED = 6 if os.environ.get("EVENT_PRECISE_TIMER") else 5
 
 
