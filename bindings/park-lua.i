@@ -228,6 +228,8 @@ static int park_lua_failure(lua_State *L, int code)
 		return park_lua_fail(L, ECHILD, "the driver was inherited "
 						"through fork(): call "
 						"driver:reinit() first");
+	case PARK_BINDING_REINIT_IN_CALLBACK:
+		return park_lua_fail(L, EDEADLK, park_binding_message(code));
 	}
 	return park_lua_fail(L, -code, park_binding_message(code));
 }
@@ -421,6 +423,22 @@ static int park_lua_signal(lua_State *L)
 	return park_lua_events_signal(L, park_lua_check_driver(L));
 }
 
+/* driver:reinit(), in a forked child: true, or nil, message, errno name.
+ * When the driver got a new base, the events of the old one are never
+ * served again: they are cancelled, as if the script had. */
+static int park_lua_reinit(lua_State *L)
+{
+	int r = park_binding_reinit(park_lua_check_driver(L));
+	if (r < 0) {
+		int n = park_lua_failure(L, r);
+		return n > 0 ? n : lua_error(L);
+	}
+	if (r == 1)
+		park_lua_events_close(L, 1);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static void park_lua_set_method(lua_State *L, const char *name,
 				lua_CFunction fn)
 {
@@ -504,6 +522,7 @@ static void park_lua_open(lua_State *L)
 			park_lua_set_method(L, "timer", park_lua_timer);
 			park_lua_set_method(L, "io", park_lua_io);
 			park_lua_set_method(L, "signal", park_lua_signal);
+			park_lua_set_method(L, "reinit", park_lua_reinit);
 		}
 		lua_pop(L, 1);
 	}

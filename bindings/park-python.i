@@ -82,6 +82,9 @@ static void park_py_raise(int code)
 	case -ESHUTDOWN:
 		PyErr_SetString(PyExc_RuntimeError, "the driver is shut down");
 		return;
+	case PARK_BINDING_REINIT_IN_CALLBACK:
+		PyErr_SetString(PyExc_RuntimeError, park_binding_message(code));
+		return;
 	case -ENOMEM:
 		PyErr_NoMemory();
 		return;
@@ -527,6 +530,9 @@ typedef struct {
 	/* A reference: the base outlives its events. */
 	park_driver *driver;
 	PyObject *target;
+	/* Left on a base that a forked child's Driver.reinit() replaced:
+	 * never touched again (see abandon()). */
+	bool abandoned;
 } Event;
 
 /* With the callback's exception set: hand it to the park it ran in. */
@@ -621,9 +627,11 @@ typedef struct {} Event;
 		return e;
 	}
 	~Event() {
-		park_py_event_cancel($self);
-		event_free($self->ev);
-		park_driver_unref($self->driver);
+		if (!$self->abandoned) {
+			park_py_event_cancel($self);
+			event_free($self->ev);
+			park_driver_unref($self->driver);
+		}
 		free($self);
 	}
 	/* interval_ns < 0: no timeout. Raises OSError when the backend
@@ -643,7 +651,19 @@ typedef struct {} Event;
 		return rc < 0 ? -(errno ? errno : EINVAL) : 0;
 	}
 	/* After cancel() the event never fires again. Idempotent. */
-	void cancel() { park_py_event_cancel($self); }
+	void cancel() {
+		if (!$self->abandoned)
+			park_py_event_cancel($self);
+	}
+	/* In a forked child whose Driver.reinit() gave the driver a new
+	 * base: the old one is never run again, and with libevent's locks
+	 * on, deleting or freeing the event a parent thread was running at
+	 * the fork would wait for that thread for ever. So the event, and
+	 * the driver reference that keeps its base, are left as they are. */
+	void abandon() {
+		$self->target = NULL;
+		$self->abandoned = true;
+	}
 }
 
 /* ---- functions posted to the loop thread ----------------------------------
@@ -814,6 +834,8 @@ out:
 	PyObject *post(PyObject *driver, PyObject *item) {
 		return park_py_post($self, driver, item);
 	}
+	/* 1 when the driver has a new base, 0 when not. */
+	park_result reinit() { return park_binding_reinit($self); }
 }
 
 %{

@@ -25,6 +25,7 @@
 /* Errors the binding adds to libpark's negative errnos. */
 #define PARK_BINDING_BAD_TIMEOUT (-100001)
 #define PARK_BINDING_ERROR_SET (-100002) /* Python: exception already set */
+#define PARK_BINDING_REINIT_IN_CALLBACK (-100003) /* EDEADLK of reinit */
 
 typedef int park_result;
 typedef int park_bool;
@@ -50,6 +51,9 @@ static const char *park_binding_message(int code)
 		return "out of memory";
 	case -ESHUTDOWN:
 		return "the driver is shut down";
+	case PARK_BINDING_REINIT_IN_CALLBACK:
+		return "cannot reinitialise the driver inside one of its "
+		       "callbacks (return from it first)";
 	}
 	return strerror(code < 0 ? -code : code);
 }
@@ -88,6 +92,20 @@ static inline int park_binding_deadline(double seconds, struct timespec *ts,
 	if (ts->tv_nsec > 999999999)
 		ts->tv_nsec = 999999999;
 	return 0;
+}
+
+/* park_driver_reinit() in a forked child: 1 when the driver has a new
+ * event_base (a parent thread held its loop at the fork), whose events
+ * the old base's are not; 0 when it kept its base; or a negative errno. */
+static int park_binding_reinit(park_driver *d)
+{
+	struct event_base *old = park_driver_get_base(d);
+	int r = park_driver_reinit(d);
+	if (r == -EDEADLK)
+		return PARK_BINDING_REINIT_IN_CALLBACK;
+	if (r < 0)
+		return r;
+	return park_driver_get_base(d) != old;
 }
 
 /* Each language's park: ns < 0 waits for ever, 0 polls; a NULL deadline is

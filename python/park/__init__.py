@@ -247,6 +247,16 @@ class Handle:
         callback has returned."""
         return self._event is not None
 
+    def _abandon(self):
+        # Driver.reinit() replaced the base this event is on: release the
+        # callback, leave the event alone (park-python.i, Event.abandon).
+        event = self._event
+        if event is None:
+            return
+        self._event = None
+        event.abandon()
+        self._release()
+
     def _release(self):
         driver = self._driver
         driver._events.pop(self, None)
@@ -367,6 +377,30 @@ class Driver(_Handle):
         for _ in range(len(posted)):
             fn, args = posted.popleft()
             fn(*args)
+
+    def reinit(self):
+        """In a child made by :func:`os.fork`: make the driver usable in
+        this process. Until then, anything that would use the kernel
+        objects it shares with the parent raises OSError(ECHILD) in the
+        child (a park that would sleep or poll, :meth:`call_soon_threadsafe`,
+        :meth:`wake`, :meth:`shutdown`), and the parent is never affected.
+        Callbacks registered before the fork stay registered and are served
+        in this process too (cancel those it should not serve); but if a
+        thread of the parent was parked in the driver at the fork, the
+        driver gets a new event loop and they are cancelled. What was
+        posted before the fork is the parent's, and is dropped here. Call
+        it before other threads use the driver; in a process that has not
+        forked since the driver was made, it does nothing. Returns
+        None."""
+        h = self._handle()
+        replaced = h.reinit()
+        if self._forks != _forks:
+            self._posted.clear()
+            self._bells = 0
+            self._forks = _forks
+        if replaced:
+            for handle in list(self._events):
+                handle._abandon()
 
     def wake(self):
         """Make the thread asleep in the driver's loop return from its
