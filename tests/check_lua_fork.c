@@ -25,6 +25,10 @@
 #include <lua.h>
 #include <lualib.h>
 
+#ifndef LUA_OK /* Lua 5.1 */
+#define LUA_OK 0
+#endif
+
 static lua_State *new_state(void)
 {
 	lua_State *L = luaL_newstate();

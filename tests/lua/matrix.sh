@@ -1,8 +1,8 @@
 #!/bin/sh
 # The Lua tests against every Lua: for each version, a build of its own
 # (configure --with-lua=VERSION), then make check with the Lua tests only
-# (the busted specs, the C host with one lua_State per thread, the
-# examples), then a staged make install and installcheck, which runs the
+# (the busted specs, the C hosts with one lua_State per thread and across
+# fork(), the examples), then a staged make install and installcheck, which runs the
 # README's Lua example and the Lua examples with the module installed in
 # that version's own directory (LIBDIR/lua/5.x).
 #
@@ -20,7 +20,7 @@ if [ ! -x "$srcdir/configure" ]; then
 fi
 versions=${*:-5.1 5.2 5.3 5.4 luajit}
 lua_tests=$(cd "$srcdir" && ls tests/lua/*_spec.lua | tr '\n' ' ')
-tests="$lua_tests tests/check-lua-states tests/test_examples.sh"
+tests="$lua_tests tests/check-lua-states tests/check-lua-fork tests/test_examples.sh"
 failed=0
 start=$(date +%s)
 for version in $versions; do
