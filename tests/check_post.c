@@ -379,6 +379,16 @@ START_TEST(test_pool_shutdown_sequence)
 		if (i % 16 == 0)
 			usleep(200);
 	}
+	/* Every request is in before the stop, so that the only thing the
+	 * stop can refuse is what comes after it. */
+	for (int64_t give_up = now_ns() + 20000 * MS;;) {
+		pthread_mutex_lock(&pool.lock);
+		int in = pool.accepted;
+		pthread_mutex_unlock(&pool.lock);
+		if (in == REQUESTS || now_ns() > give_up)
+			break;
+		usleep(1000);
+	}
 	/* 1. Stop accepting, on the loop thread; what is written after
 	 * that stop has taken effect is never accepted. */
 	struct ran stopped = {0, 0, 0};
