@@ -45,3 +45,10 @@ int64_t park__clock_remaining_ns(const struct timespec *deadline)
 	int64_t ns = sec * NSEC_PER_SEC + (deadline->tv_nsec - now.tv_nsec);
 	return ns > 0 ? ns : 0;
 }
+
+int64_t park__clock_now_ns(void)
+{
+	struct timespec now;
+	park__clock_now(&now);
+	return (int64_t)now.tv_sec * NSEC_PER_SEC + now.tv_nsec;
+}
