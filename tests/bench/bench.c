@@ -700,17 +700,145 @@ static int syscall_mode(const char *op, long count)
 	return 2;
 }
 
+/* ---- the tables, in the order they print -------------------------------- */
+
+static void table_self_pair(void)
+{
+	struct row self_pair[] = {
+	    ROW("libpark unpark + park", self_pair_libpark, NULL),
+	    ROW("raw futex parker (floor)", self_pair_raw, NULL),
+	    ROW("mutex + condvar + flag", self_pair_condvar, NULL),
+	};
+	run_table(&(struct table){
+		      .title = "self_pair: unpark, then park with the token there",
+		      .text = "One thread; no system call on any row. The "
+			      "raw futex parker's two atomic operations are "
+			      "the floor of a token parker. ns per pair;",
+		      .unit = "ns per pair",
+		      .ratio = "libpark / this",
+		      .ref = 0},
+		  self_pair, 3, scaled(5000000));
+}
+
+static void table_parallel(void)
+{
+	struct row parallel[] = {
+	    ROW("libpark, own parker each", parallel_libpark, NULL),
+	    ROW("raw parkers on one cache line", parallel_shared_line, NULL),
+	    ROW("raw parkers a line apart", parallel_own_lines, NULL),
+	};
+	run_table(&(struct table){
+		      .title = "parallel self_pair: two threads at once, each "
+			       "on its own parker",
+		      .text = "What a parker's own cache line buys: the raw "
+			      "fast path on two words that share a line "
+			      "(false sharing) and on two words a line apart. "
+			      "ns per pair per thread;",
+		      .unit = "ns per pair",
+		      .ratio = "libpark / this",
+		      .ref = 0},
+		  parallel, 3, scaled(5000000));
+}
+
+static void table_pingpong(void)
+{
+	struct row pingpong[] = {
+	    ROW("libpark, sleeper both sides", pingpong_spin, NULL),
+	    ROW("raw futex parker", pingpong_raw, NULL),
+	    ROW("mutex + condvar + flag", pingpong_condvar, NULL),
+	};
+	run_table(&(struct table){
+		      .title = "pingpong: two threads, each sleeps until the "
+			       "other wakes it",
+		      .text = "libpark without spinning (the default), on a "
+			      "shut-down driver so both sides use their "
+			      "sleepers. Per round trip; CPU time and "
+			      "switches are both threads' (getrusage);",
+		      .unit = "ns per round trip",
+		      .ratio = "libpark / this",
+		      .ref = 0,
+		      .usage = true},
+		  pingpong, 3, scaled(100000));
+}
+
+static void table_driver_rt(void)
+{
+	struct row driver_rt[] = {
+	    ROW("libpark driver <-> sleeper", driver_rt_libpark, NULL),
+	    ROW("raw libevent + raw futex parker", driver_rt_libevent, NULL),
+	};
+	run_table(&(struct table){
+		      .title = "driver_rt: one thread in the driver, one on a "
+			       "sleeper",
+		      .text = "The driver side sleeps in epoll through "
+			      "libevent and is woken through the wake channel; "
+			      "the baseline is the same with libevent and an "
+			      "eventfd by hand. Per round trip;",
+		      .unit = "ns per round trip",
+		      .ratio = "libpark / this",
+		      .ref = 0,
+		      .usage = true},
+		  driver_rt, 2, scaled(100000));
+}
+
+static void table_memory(void)
+{
+	memory(scale < 1 ? 1000 : 10000);
+}
+
+static const struct {
+	const char *name;
+	void (*run)(void);
+} tables[] = {
+    {"self_pair", table_self_pair}, {"parallel", table_parallel},
+    {"pingpong", table_pingpong},   {"driver_rt", table_driver_rt},
+    {"spin", spin_tables},          {"fanout", fanout},
+    {"memory", table_memory},
+};
+
+static const char *only; /* --only: a comma-separated list of tables */
+
+/* Every name in --only is a table's. */
+static bool only_names_known(void)
+{
+	for (const char *p = only; *p;) {
+		size_t len = strcspn(p, ",");
+		bool known = false;
+		for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+			known |= strlen(tables[i].name) == len &&
+				 strncmp(p, tables[i].name, len) == 0;
+		if (!known)
+			return false;
+		p += len + (p[len] == ',');
+	}
+	return true;
+}
+
 /* ---- main ---------------------------------------------------------------- */
+
+static bool wanted(const char *table)
+{
+	if (!only)
+		return true;
+	size_t len = strlen(table);
+	for (const char *p = only; (p = strstr(p, table)); p += len)
+		if ((p == only || p[-1] == ',') && (p[len] == ',' || !p[len]))
+			return true;
+	return false;
+}
 
 static void usage(FILE *to, const char *argv0)
 {
 	fprintf(to,
-		"usage: %s [--smoke] [--rounds N]\n"
+		"usage: %s [--smoke] [--rounds N] [--only LIST]\n"
 		"       %s --syscalls OP --count N\n"
 		"  --smoke        tiny counts and 3 rounds (make check)\n"
 		"  --rounds N     timed rounds per table, 1 to %d (default 9)\n"
 		"  --syscalls OP  run N operations of OP only, for perf\n"
 		"  --count N      with --syscalls (N >= 1)\n"
+		"  --only LIST    only these tables, by comma-separated name:\n"
+		"                 self_pair parallel pingpong driver_rt spin\n"
+		"                 fanout memory\n"
 		"  --version      the versions of libpark and libevent\n",
 		argv0, argv0, BENCH_MAX_ROUNDS);
 }
@@ -722,13 +850,15 @@ int main(int argc, char **argv)
 	    {"rounds", required_argument, NULL, 'r'},
 	    {"syscalls", required_argument, NULL, 'o'},
 	    {"count", required_argument, NULL, 'n'},
+	    {"only", required_argument, NULL, 'O'},
 	    {"version", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *op = NULL;
 	long count = 0, n;
-	for (int c; (c = getopt_long(argc, argv, "sr:o:n:vh", options, NULL)) != -1;) {
+	for (int c; (c = getopt_long(argc, argv, "sr:o:n:O:vh", options,
+				     NULL)) != -1;) {
 		switch (c) {
 		case 's':
 			scale = 0.001;
@@ -753,6 +883,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'O':
+			only = optarg;
+			break;
 		case 'v':
 			printf("libpark %s (%s sleeper), libevent %s\n",
 			       park_version_string(), park__sleeper_name,
@@ -772,80 +905,20 @@ int main(int argc, char **argv)
 	}
 	if (op)
 		return syscall_mode(op, count);
+	if (only && !only_names_known()) {
+		fprintf(stderr, "bench: --only takes table names; one of:");
+		for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+			fprintf(stderr, " %s", tables[i].name);
+		fprintf(stderr, "\n");
+		return 2;
+	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("\n## C benchmarks, %s sleeper (%s)\n", park__sleeper_name,
 	       argv[0]);
 
-	struct row self_pair[] = {
-	    ROW("libpark unpark + park", self_pair_libpark, NULL),
-	    ROW("raw futex parker (floor)", self_pair_raw, NULL),
-	    ROW("mutex + condvar + flag", self_pair_condvar, NULL),
-	};
-	run_table(&(struct table){
-		      .title = "self_pair: unpark, then park with the token there",
-		      .text = "One thread; no system call on any row. The "
-			      "raw futex parker's two atomic operations are "
-			      "the floor of a token parker. ns per pair;",
-		      .unit = "ns per pair",
-		      .ratio = "libpark / this",
-		      .ref = 0},
-		  self_pair, 3, scaled(5000000));
-
-	struct row parallel[] = {
-	    ROW("libpark, own parker each", parallel_libpark, NULL),
-	    ROW("raw parkers on one cache line", parallel_shared_line, NULL),
-	    ROW("raw parkers a line apart", parallel_own_lines, NULL),
-	};
-	run_table(&(struct table){
-		      .title = "parallel self_pair: two threads at once, each "
-			       "on its own parker",
-		      .text = "What a parker's own cache line buys: the raw "
-			      "fast path on two words that share a line "
-			      "(false sharing) and on two words a line apart. "
-			      "ns per pair per thread;",
-		      .unit = "ns per pair",
-		      .ratio = "libpark / this",
-		      .ref = 0},
-		  parallel, 3, scaled(5000000));
-
-	struct row pingpong[] = {
-	    ROW("libpark, sleeper both sides", pingpong_spin, NULL),
-	    ROW("raw futex parker", pingpong_raw, NULL),
-	    ROW("mutex + condvar + flag", pingpong_condvar, NULL),
-	};
-	run_table(&(struct table){
-		      .title = "pingpong: two threads, each sleeps until the "
-			       "other wakes it",
-		      .text = "libpark without spinning (the default), on a "
-			      "shut-down driver so both sides use their "
-			      "sleepers. Per round trip; CPU time and "
-			      "switches are both threads' (getrusage);",
-		      .unit = "ns per round trip",
-		      .ratio = "libpark / this",
-		      .ref = 0,
-		      .usage = true},
-		  pingpong, 3, scaled(100000));
-
-	struct row driver_rt[] = {
-	    ROW("libpark driver <-> sleeper", driver_rt_libpark, NULL),
-	    ROW("raw libevent + raw futex parker", driver_rt_libevent, NULL),
-	};
-	run_table(&(struct table){
-		      .title = "driver_rt: one thread in the driver, one on a "
-			       "sleeper",
-		      .text = "The driver side sleeps in epoll through "
-			      "libevent and is woken through the wake channel; "
-			      "the baseline is the same with libevent and an "
-			      "eventfd by hand. Per round trip;",
-		      .unit = "ns per round trip",
-		      .ratio = "libpark / this",
-		      .ref = 0,
-		      .usage = true},
-		  driver_rt, 2, scaled(100000));
-
-	spin_tables();
-	fanout();
-	memory(scale < 1 ? 1000 : 10000);
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+		if (wanted(tables[i].name))
+			tables[i].run();
 	return 0;
 }
