@@ -32,8 +32,6 @@
 #include "peers.h"
 #include "util.h"
 
-/* The sleeper of the library variant this program was linked with. */
-extern const char park__sleeper_name[];
 
 int rounds = 9;
 double scale = 1.0;
@@ -662,7 +660,7 @@ static void memory(int n)
 	    "sleeper", "heap bytes per parker (malloc's in-use bytes)",
 	    "RSS growth per parker (bytes)"};
 	md_table("memory", text, cols, 3);
-	printf("| %s | %s | %s |\n", park__sleeper_name,
+	printf("| %s | %s | %s |\n", PARK_BENCH_SLEEPER,
 	       num(a, (double)(after.uordblks - before.uordblks) / n),
 	       num(b, (double)(rss_after - rss) * 1024.0 / n));
 	for (int i = 0; i < n; i++)
@@ -888,7 +886,7 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			printf("libpark %s (%s sleeper), libevent %s\n",
-			       park_version_string(), park__sleeper_name,
+			       park_version_string(), PARK_BENCH_SLEEPER,
 			       event_get_version());
 			return 0;
 		case 'h':
@@ -914,8 +912,8 @@ int main(int argc, char **argv)
 	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("\n## C benchmarks, %s sleeper (%s)\n", park__sleeper_name,
-	       argv[0]);
+	printf("\n## C benchmarks, %s sleeper (%s: %s)\n", PARK_BENCH_SLEEPER,
+	       PARK_BENCH_LINK, program_name(argv[0]));
 
 	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
 		if (wanted(tables[i].name))

@@ -46,7 +46,6 @@
 #include "report.h"
 #include "util.h"
 
-extern const char park__sleeper_name[];
 
 #define MAX_WORKERS 16
 #define QUEUE 4096 /* jobs in flight at most; a power of two */
@@ -636,8 +635,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* The producer's 50 us schedule needs a tight sleep. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	printf("\n## Worker pool, %s sleeper (%s)\n", park__sleeper_name,
-	       argv[0]);
+	printf("\n## Worker pool, %s sleeper (%s: %s)\n", PARK_BENCH_SLEEPER,
+	       PARK_BENCH_LINK, program_name(argv[0]));
 	empty_wake((long)(10000000 * scale) + 1);
 	table(SATURATED, (long)(200000 * scale) + 1);
 	table(SPARSE, (long)(10000 * scale) + 1);

@@ -105,3 +105,12 @@ bool parse_count(const char *s, long *out)
 	*out = (long)v;
 	return true;
 }
+
+const char *program_name(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+	base = base ? base + 1 : argv0;
+	if (strncmp(base, "lt-", 3) == 0)
+		base += 3;
+	return base;
+}

@@ -39,6 +39,10 @@ struct thread_usage thread_usage_now(void);
 /* Both for the whole process (every thread, RUSAGE_SELF). */
 struct thread_usage process_usage_now(void);
 
+/* argv[0] without what libtool's wrapper adds (.libs/lt-): the name the
+ * program was built as. */
+const char *program_name(const char *argv0);
+
 /* Parses a positive count ("20000", "1e6"); false when it is not one. */
 bool parse_count(const char *s, long *out);
 

@@ -15,10 +15,10 @@ check() { # NAME COMMAND...
 	shift
 	if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; fail=1; fi
 }
-# section HEADING: the lines of the section that starts with the line
+# section HEADING: the lines of the section whose heading line starts with
 # HEADING, up to the next section of its level.
 section() {
-	awk -v h="$1" '$0 == h { on = 1; next } on && /^## / { exit } on' "$report"
+	awk -v h="$1" 'index($0, h) == 1 { on = 1; next } on && /^## / { exit } on' "$report"
 }
 tables() { section "$1" | grep -c '^### '; }
 has() { grep -qF -- "$1" "$report"; }
@@ -28,7 +28,7 @@ check "the header names the machine, load and commit" \
 	sh -c "grep -q '^| machine | ' '$report' && grep -q '^| load average' '$report' && grep -q '^| commit | ' '$report'"
 for prog in $PARK_BENCH_PROGRAMS; do
 	sleeper=${prog##*-}
-	heading="## C benchmarks, $sleeper sleeper (./$prog)"
+	heading="## C benchmarks, $sleeper sleeper ("
 	check "$sleeper: 9 tables" test "$(tables "$heading")" = 9
 	check "$sleeper: every spin budget measured, twice" \
 		test "$(section "$heading" | grep -c "^| libpark, spin [0-9]* us |")" = 8
@@ -44,7 +44,7 @@ else
 fi
 for prog in $PARK_POOL_PROGRAMS; do
 	sleeper=${prog##*-}
-	check "pool, $sleeper: 4 tables" test "$(tables "## Worker pool, $sleeper sleeper (./$prog)")" = 4
+	check "pool, $sleeper: 4 tables" test "$(tables "## Worker pool, $sleeper sleeper (")" = 4
 done
 if ! has "Neither perf"; then
 	check "pool: system calls counted for 16 configurations" \
