@@ -116,6 +116,19 @@ per_op() {
 		}'
 }
 
+# unwrapped PROGRAM: the command that runs PROGRAM itself. A program linked
+# with the uninstalled libpark.so is a libtool wrapper script, which forks
+# sed and ls before it execs the program: their system calls vary from run
+# to run and would be counted too.
+unwrapped() {
+	dir=$(dirname "$1") base=$(basename "$1")
+	if [ "$(head -c 2 "$1")" = "#!" ] && [ -x "$dir/${objdir:-.libs}/$base" ]; then
+		echo "env LD_LIBRARY_PATH=libpark/${objdir:-.libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} $dir/${objdir:-.libs}/$base"
+	else
+		echo "$1"
+	fi
+}
+
 syscall_header() { # TITLE TEXT
 	printf '\n## %s\n\n%s\n\n' "$1" "$2"
 	echo "| | all | futex wake | futex, any | epoll_wait | write | read |"
@@ -129,7 +142,7 @@ syscalls_c() {
 "Counted by $counter, for $prog: the calls of a run of $big operations minus those of a run of $tiny, over $((big - tiny)), so that setup and teardown cancel; min / median / max over $repeats such pairs of runs. pingpong, driver_rt and the spin rows count both threads of a round trip. futex wake is FUTEX_WAKE_PRIVATE; \"futex, any\" includes it."
 	for op in self_pair self_pair_raw pingpong pingpong_raw \
 		pingpong_spin20us driver_rt driver_rt_libevent; do
-		per_op "$big" "$tiny" "$repeats" "$op" "$prog" --syscalls "$op" --count
+		per_op "$big" "$tiny" "$repeats" "$op" $(unwrapped "$prog") --syscalls "$op" --count
 	done
 }
 
@@ -142,7 +155,7 @@ syscalls_pool() {
 		for impl in condvar libpark; do
 			for w in 1 2 4 16; do
 				per_op "$pool_big" "$pool_tiny" "$pool_repeats" \
-					"$mode, $impl, W=$w" "$prog" --syscalls "$mode" \
+					"$mode, $impl, W=$w" $(unwrapped "$prog") --syscalls "$mode" \
 					--impl "$impl" --workers "$w" --count
 			done
 		done

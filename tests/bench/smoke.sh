@@ -63,6 +63,28 @@ if [ -n "${PYTHON:-}" ]; then
 else
 	echo "# Python not measured (no module in this build)"
 fi
+# Bad arguments: a message on stderr, nothing on stdout, status 2.
+refused() { # PROGRAM ARGS...
+	out=$("$@" 2>"$report.err")
+	status=$?
+	test "$status" = 2 && test -z "$out" && test -s "$report.err"
+}
+bench=./$(echo "$PARK_BENCH_PROGRAMS" | cut -d' ' -f1)
+pool=./$(echo "$PARK_POOL_PROGRAMS" | cut -d' ' -f1)
+check "bench refuses --rounds 0" refused "$bench" --rounds 0
+check "bench refuses --rounds 32" refused "$bench" --rounds 32
+check "bench refuses --only with an unknown table" refused "$bench" --only self_pair,nope
+check "bench refuses an unknown --syscalls operation" refused "$bench" --syscalls nope --count 10
+check "bench refuses --syscalls without --count" refused "$bench" --syscalls self_pair
+check "bench refuses --count 1.5" refused "$bench" --syscalls self_pair --count 1.5
+check "bench refuses a stray argument" refused "$bench" self_pair
+check "pool refuses --rounds x" refused "$pool" --rounds x
+check "pool refuses an unknown mode" refused "$pool" --syscalls fast --impl libpark --workers 2 --count 10
+check "pool refuses 17 workers" refused "$pool" --syscalls sparse --impl libpark --workers 17 --count 10
+if [ -n "${PYTHON:-}" ]; then
+	check "Python bench refuses --rounds 0" refused "$PYTHON" "$srcdir/python/bench/bench_park.py" --rounds 0
+fi
+rm -f "$report.err"
 echo "1..$n"
 sed 's/^/# /' "$report"
 exit $fail
