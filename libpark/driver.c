@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -40,13 +41,63 @@ struct park_driver {
 	bool timer_fired;
 	/* Functions posted to the loop thread (post.c). */
 	struct park_post_queue posts;
+	/* The fork generation whose kernel objects (base, wake channel) this
+	 * driver uses: where it was made or last reinitialised. */
+	unsigned generation;
 	struct event_base *base;
 	struct event *wake_event;
 	struct event *timer_event;
+	/* Owned bases that park_driver_reinit() replaced; freed with the
+	 * driver, so events the application left on them stay valid. */
+	struct retired_base *retired;
 };
 
-/* The driver whose loop this thread is running, to refuse re-entry. */
-static _Thread_local const park_driver *running_driver;
+struct retired_base {
+	struct event_base *base;
+	struct retired_base *next;
+};
+
+/* The loops this thread is running, innermost first: a callback of one
+ * driver may run another's loop, and returning restores the outer one.
+ * Each link lives on the stack of run_loop(). */
+struct running_loop {
+	const park_driver *driver;
+	const struct running_loop *outer;
+};
+static _Thread_local const struct running_loop *running_loops;
+
+/*
+ * fork(). A child shares its parent's kernel objects: the epoll set behind
+ * the base, the wake channel. A pthread_atfork child handler bumps a
+ * process-wide generation, and a driver from an older generation refuses
+ * everything that would touch those objects (-ECHILD) until
+ * park_driver_reinit(). Only slow paths compare: the token fast path and
+ * unpark's swap never do.
+ */
+static _Atomic unsigned fork_generation;
+static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
+static int fork_hook_error;
+
+static void fork_child(void)
+{
+	/* Only the forking thread exists here. */
+	atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+}
+
+static void fork_hook_install(void)
+{
+	fork_hook_error = pthread_atfork(NULL, NULL, fork_child);
+}
+
+unsigned park__fork_generation(void)
+{
+	return atomic_load_explicit(&fork_generation, memory_order_relaxed);
+}
+
+bool park__driver_forked(const park_driver *d)
+{
+	return d->generation != park__fork_generation();
+}
 
 /* Empties the channel: an eventfd in one read (it resets the counter), a
  * pipe until it would block. A write that lands after this is a wake for
@@ -123,13 +174,98 @@ static int add_event(struct event *ev, const struct timeval *tv)
 		   : 0;
 }
 
+/* Edge-triggered where the backend can: nothing to drain. */
+static short wake_event_flags(park_driver *d)
+{
+	short flags = EV_READ | EV_PERSIST;
+	if (event_base_get_features(d->base) & EV_FEATURE_ET)
+		flags |= EV_ET;
+	d->wake_needs_drain = !(flags & EV_ET);
+	return flags;
+}
+
+/* libpark's wake event marks a base that a live driver uses. */
+static int is_wake_event(const struct event_base *base,
+			 const struct event *ev, void *arg)
+{
+	(void)base;
+	(void)arg;
+	return event_get_callback(ev) == wake_channel_ready;
+}
+
+static bool base_has_driver(struct event_base *base)
+{
+	return event_base_foreach_event(base, is_wake_event, NULL) != 0;
+}
+
+/*
+ * libevent exits the whole process when event_base_new() cannot make the
+ * socketpair its signal handling needs (evsig_init_ calls event_sock_err).
+ * So check first that the descriptors it will take are free: epoll takes
+ * one (two with EVENT_PRECISE_TIMER, whose timerfd comes before the pair),
+ * then the pair, then, with libevent's thread support on, an eventfd to
+ * wake the base; poll and select take no descriptor for themselves. That
+ * last one is counted whether or not thread support is on (libevent does
+ * not say), so that its failure, which libevent reports as a bare NULL
+ * with no reliable errno, never happens: EMFILE comes from here. Another
+ * thread opening descriptors between this check and libevent's calls can
+ * still win that race; see park_driver_new(3).
+ */
+static int reserve_descriptors(int like_fd)
+{
+	int need = getenv("EVENT_PRECISE_TIMER") ? 5 : 4;
+	int fds[5], n = 0, err = 0;
+	while (n < need) {
+		int fd = fcntl(like_fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			err = -errno;
+			break;
+		}
+		fds[n++] = fd;
+	}
+	while (n > 0)
+		close(fds[--n]);
+	return err;
+}
+
+/* Not EVENT_BASE_FLAG_PRECISE_TIMER: on epoll it costs a timerfd_settime
+ * on every loop iteration, timed or not. The parker sleeps out a timer
+ * that fired early by the coarse clock instead. */
+static struct event_base *base_new(park_driver *d, int *err)
+{
+	*err = reserve_descriptors(d->wake_read_fd);
+	if (*err < 0)
+		return NULL;
+	struct event_base *base = PARK_FAULT_OR(PARK_FAULT_EVENT_BASE, NULL,
+						event_base_new());
+	if (!base)
+		*err = -ENOMEM;
+	return base;
+}
+
+/* In a forked child that did not reinitialise the driver, every base it
+ * holds still shares the parent's epoll set, and deleting an event from it
+ * would unregister the parent's descriptor. event_reinit() gives this
+ * process its own set first (it drops the old registrations through a
+ * no-op backend, never through the shared one). */
+static void bases_reinit(park_driver *d)
+{
+	event_reinit(d->base);
+	for (struct retired_base *r = d->retired; r; r = r->next)
+		event_reinit(r->base);
+}
+
 static void driver_destroy(park_driver *d)
 {
+	bool forked = park__driver_forked(d);
+	if (d->base && forked)
+		bases_reinit(d);
 	/* No thread can be in the loop now (each parker holds a reference):
 	 * this thread runs what is still posted, so that every accepted post
-	 * runs exactly once. */
+	 * runs exactly once. In a forked child that did not reinitialise the
+	 * driver, the queue is the parent's copy: those run in the parent. */
 	atomic_store(&d->shut_down, true);
-	park__post_run(&d->posts, true);
+	park__post_run(&d->posts, !forked);
 	if (d->timer_event)
 		event_free(d->timer_event);
 	if (d->wake_event)
@@ -137,11 +273,27 @@ static void driver_destroy(park_driver *d)
 	wake_channel_close(d);
 	if (d->owns_base && d->base)
 		event_base_free(d->base);
+	while (d->retired) {
+		struct retired_base *r = d->retired;
+		d->retired = r->next;
+		event_base_free(r->base);
+		free(r);
+	}
 	free(d);
 }
 
 static park_driver *driver_new(struct event_base *adopted)
 {
+	pthread_once(&fork_hook_once, fork_hook_install);
+	if (fork_hook_error) {
+		errno = fork_hook_error;
+		return NULL;
+	}
+	/* Two drivers on one base would each run its loop, re-entering it. */
+	if (adopted && base_has_driver(adopted)) {
+		errno = EBUSY;
+		return NULL;
+	}
 	park_driver *d =
 	    PARK_FAULT_OR(PARK_FAULT_ALLOC, NULL, calloc(1, sizeof *d));
 	if (!d) {
@@ -149,29 +301,22 @@ static park_driver *driver_new(struct event_base *adopted)
 		return NULL;
 	}
 	atomic_init(&d->refs, 1);
+	d->generation = park__fork_generation();
 	d->wake_read_fd = d->wake_write_fd = -1;
 	int err = wake_channel_open(d);
 	if (err < 0)
 		goto fail;
 
 	d->owns_base = adopted == NULL;
-	/* Not EVENT_BASE_FLAG_PRECISE_TIMER: on epoll it costs a
-	 * timerfd_settime on every loop iteration, timed or not. The parker
-	 * sleeps out a timer that fired early by the coarse clock instead. */
-	d->base = adopted ? adopted
-			  : PARK_FAULT_OR(PARK_FAULT_EVENT_BASE, NULL,
-					  event_base_new());
-	err = -ENOMEM;
+	d->base = adopted ? adopted : base_new(d, &err);
 	if (!d->base)
 		goto fail;
 
-	short wake_flags = EV_READ | EV_PERSIST;
-	if (event_base_get_features(d->base) & EV_FEATURE_ET)
-		wake_flags |= EV_ET;
-	d->wake_needs_drain = !(wake_flags & EV_ET);
+	err = -ENOMEM;
 	d->wake_event = PARK_FAULT_OR(PARK_FAULT_EVENT_NEW, NULL,
 				      event_new(d->base, d->wake_read_fd,
-						wake_flags, wake_channel_ready, d));
+						wake_event_flags(d),
+						wake_channel_ready, d));
 	d->timer_event = PARK_FAULT_OR(PARK_FAULT_EVENT_NEW, NULL,
 				       event_new(d->base, -1, 0, timer_fired, d));
 	if (!d->wake_event || !d->timer_event)
@@ -255,6 +400,9 @@ int park_driver_shutdown(park_driver *d)
 {
 	if (!d)
 		return -EINVAL;
+	/* The wake channel is the parent's: writing it would wake its loop. */
+	if (park__driver_forked(d))
+		return -ECHILD;
 	if (atomic_exchange(&d->shut_down, true))
 		return 0;
 	/* A parker that takes the lock after this store sees the flag; one
@@ -266,6 +414,10 @@ int park_driver_post(park_driver *d, park_post_fn *fn, void *arg)
 {
 	if (!d || !fn)
 		return -EINVAL;
+	/* Nothing in this process would run it, and the wake would reach the
+	 * parent's loop. */
+	if (park__driver_forked(d))
+		return -ECHILD;
 	if (atomic_load(&d->shut_down))
 		return -ESHUTDOWN;
 	int first = park__post_push(&d->posts, fn, arg);
@@ -283,6 +435,8 @@ int park_driver_wake(park_driver *d)
 {
 	if (!d)
 		return -EINVAL;
+	if (park__driver_forked(d))
+		return -ECHILD;
 	return park__driver_wake(d);
 }
 
@@ -319,7 +473,10 @@ void park__driver_unlock(park_driver *d)
 
 bool park__driver_running_here(const park_driver *d)
 {
-	return running_driver == d;
+	for (const struct running_loop *r = running_loops; r; r = r->outer)
+		if (r->driver == d)
+			return true;
+	return false;
 }
 
 int park__driver_arm(park_driver *d, const struct timespec *deadline)
@@ -330,21 +487,17 @@ int park__driver_arm(park_driver *d, const struct timespec *deadline)
 	int64_t ns = park__clock_remaining_ns(deadline);
 	if (ns == 0)
 		return PARK_TIMED_OUT;
-	/* Round up: waking a microsecond early would report a timeout that
-	 * has not happened yet. */
-	int64_t us = ns / 1000 + (ns % 1000 != 0);
-	struct timeval tv = {
-		.tv_sec = (time_t)(us / 1000000),
-		.tv_usec = (suseconds_t)(us % 1000000),
-	};
+	struct timeval tv;
+	park__clock_timeval(ns, &tv);
 	return add_event(d->timer_event, &tv);
 }
 
 static int run_loop(park_driver *d, int flags)
 {
-	running_driver = d;
+	struct running_loop self = {d, running_loops};
+	running_loops = &self;
 	int rc = event_base_loop(d->base, flags);
-	running_driver = NULL;
+	running_loops = self.outer;
 	return rc < 0 ? -EIO : 0;
 }
 
@@ -368,4 +521,71 @@ int park__driver_run_once(park_driver *d)
 int park__driver_poll(park_driver *d)
 {
 	return run_loop(d, EVLOOP_NONBLOCK);
+}
+
+/* A parent thread held the driver when the process forked: libevent's copy
+ * of the base still says that thread's loop is running, and refuses to run
+ * it again in this process. An owned base is replaced; the old one is kept
+ * (retired) so that events the application added to it stay valid. */
+static int replace_stuck_base(park_driver *d)
+{
+	struct retired_base *r =
+	    PARK_FAULT_OR(PARK_FAULT_ALLOC, NULL, malloc(sizeof *r));
+	if (!r)
+		return -ENOMEM;
+	int err;
+	struct event_base *base = base_new(d, &err);
+	if (!base) {
+		free(r);
+		return err;
+	}
+	r->base = d->base;
+	r->next = d->retired;
+	d->retired = r;
+	d->base = base;
+	return 0;
+}
+
+int park_driver_reinit(park_driver *d)
+{
+	if (!d)
+		return -EINVAL;
+	if (!park__driver_forked(d))
+		return 0;
+	/* Forked from inside one of this driver's callbacks: its loop is
+	 * still on this thread's stack; finish the callback first. */
+	if (park__driver_running_here(d))
+		return -EDEADLK;
+	/* From here on only this process's copies are touched. Every step
+	 * can be repeated, so a failed call leaves the driver refusing parks
+	 * (-ECHILD), safe to free, and ready for another try. */
+	bases_reinit(d);
+	if (atomic_load(&d->locked) && !d->owns_base)
+		return -EBUSY;
+	/* Posts copied from the parent are the parent's to run. */
+	park__post_run(&d->posts, false);
+	event_del(d->wake_event);
+	event_del(d->timer_event);
+	/* Closed first, so the new channel can take the same descriptor. */
+	wake_channel_close(d);
+	d->wake_read_fd = d->wake_write_fd = -1;
+	int err = wake_channel_open(d);
+	if (err < 0)
+		return err;
+	if (atomic_load(&d->locked)) {
+		err = replace_stuck_base(d);
+		if (err < 0)
+			return err;
+		/* No thread of this process can hold it: every park refused
+		 * with -ECHILD until now. */
+		atomic_store(&d->locked, false);
+	}
+	event_assign(d->wake_event, d->base, d->wake_read_fd,
+		     wake_event_flags(d), wake_channel_ready, d);
+	event_assign(d->timer_event, d->base, -1, 0, timer_fired, d);
+	err = add_event(d->wake_event, NULL);
+	if (err < 0)
+		return err;
+	d->generation = park__fork_generation();
+	return 0;
 }

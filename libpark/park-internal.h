@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <time.h>
 
 #if defined(PARK_SLEEPER_FUTEX) + defined(PARK_SLEEPER_SEM) + \
@@ -60,6 +61,10 @@ struct park_parker {
 	_Atomic uint32_t busy;
 	/* One per parker and unparker reference. */
 	_Atomic uint32_t refs;
+	/* The fork generation of the process whose thread last parked: an
+	 * unpark in a forked child must not wake a sleeper of the parent.
+	 * Written before PARKED_* is published, read after a swap saw it. */
+	_Atomic uint32_t generation;
 	park_driver *driver;
 	/* Written only by the parking thread, read by anyone: relaxed. */
 	_Atomic uint64_t parks_driver;
@@ -137,8 +142,14 @@ enum park_driver_lock {
 };
 enum park_driver_lock park__driver_try_lock(park_driver *d);
 void park__driver_unlock(park_driver *d);
-/* True when the calling thread is inside d's loop (a callback). */
+/* True when the calling thread is inside d's loop (a callback), however
+ * deeply nested in other drivers' loops. */
 bool park__driver_running_here(const park_driver *d);
+/* The process's fork generation: bumped in every child of fork(). */
+unsigned park__fork_generation(void);
+/* True in a forked child until park_driver_reinit(d): d's base and wake
+ * channel are still the parent's. */
+bool park__driver_forked(const park_driver *d);
 /* With the lock held: arm the timer for deadline (NULL: none). Returns 0,
  * PARK_TIMED_OUT if it has passed already, or -errno. */
 int park__driver_arm(park_driver *d, const struct timespec *deadline);
@@ -183,12 +194,18 @@ struct park_idle {
 
 /* --- clock.c: CLOCK_MONOTONIC arithmetic ---------------------------------- */
 
-/* now + timeout_ns, saturating; false when the sum is beyond any sleep
- * worth arming (treat as no deadline). */
+/* Every computation saturates: no input overflows. */
+
+/* now + timeout_ns (>= 0); false when the sum is beyond any sleep worth
+ * arming (treat as no deadline). */
 bool park__clock_deadline(int64_t timeout_ns, struct timespec *deadline);
 bool park__clock_valid(const struct timespec *ts);
-/* deadline - now in nanoseconds, 0 when passed. */
+/* deadline - now in nanoseconds: 0 when passed, INT64_MAX when beyond any
+ * sleep worth arming. deadline must be valid. */
 int64_t park__clock_remaining_ns(const struct timespec *deadline);
+/* ns (> 0) as a timeval, rounded up to a microsecond, at most the largest
+ * time_t. */
+void park__clock_timeval(int64_t ns, struct timeval *tv);
 /* CLOCK_MONOTONIC now, in nanoseconds. */
 int64_t park__clock_now_ns(void);
 

@@ -172,15 +172,26 @@ static int park_in_driver(struct park_parker *p, park_driver *d,
 	return r < 0 ? r : r | PARK_DRIVER;
 }
 
-/* Entry to every path that may run the driver or sleep: refuse re-entry
- * from a callback of this driver, and a second thread on this parker. On
+/* Entry to every path that may run the driver or sleep. In this order:
+ * re-entry from a callback of this driver (-EDEADLK, also on the parker
+ * whose park runs that loop), a driver inherited through fork() and not
+ * reinitialised (-ECHILD), a second thread on this parker (-EBUSY). On
  * success the caller owns the parker until it clears busy. */
 static int claim(struct park_parker *p)
 {
 	if (park__driver_running_here(p->driver))
 		return -EDEADLK;
+	if (park__driver_forked(p->driver))
+		return -ECHILD;
 	if (atomic_exchange(&p->busy, 1))
 		return -EBUSY;
+	/* Written only when it changes (the first park after a fork), so the
+	 * word's line is not dirtied on every park. */
+	uint32_t generation = park__fork_generation();
+	if (atomic_load_explicit(&p->generation, memory_order_relaxed) !=
+	    generation)
+		atomic_store_explicit(&p->generation, generation,
+				      memory_order_relaxed);
 	return 0;
 }
 
@@ -276,10 +287,14 @@ static int park_poll(struct park_parker *p)
 #define PARK_FAST_ENTRY
 #endif
 
-/* A non-owner sees busy set and gets -EBUSY instead of stealing. */
+/* Takes a waiting token; 0 when there is none. busy set means a park is
+ * in progress on this parker: another thread's, which gets -EBUSY instead
+ * of stealing, or this thread's own, re-entered from a callback of the
+ * loop it runs, which may take a token (it would not sleep) and otherwise
+ * goes on to claim()'s -EDEADLK. */
 static int park_fast(struct park_parker *p)
 {
-	if (atomic_load(&p->busy))
+	if (atomic_load(&p->busy) && !park__driver_running_here(p->driver))
 		return -EBUSY;
 	if (!take_token(p))
 		return 0;
@@ -322,6 +337,15 @@ PARK_FAST_ENTRY int park_parker_park_until(park_parker *p, const struct timespec
 	return park_slow(p, remaining == INT64_MAX ? NULL : deadline);
 }
 
+/* A state copied by fork() from a parent whose thread was parked: that
+ * thread is not in this process, and its sleeper or wake channel may be
+ * the parent's. The token is recorded in the word; nothing is woken. */
+static bool parked_in_this_process(struct park_parker *p)
+{
+	return atomic_load_explicit(&p->generation, memory_order_relaxed) ==
+	       park__fork_generation();
+}
+
 PARK_FAST_ENTRY int park_unparker_unpark(const park_unparker *u)
 {
 	if (!u)
@@ -333,9 +357,13 @@ PARK_FAST_ENTRY int park_unparker_unpark(const park_unparker *u)
 	case PARK_STATE_NOTIFIED:
 		return 0;
 	case PARK_STATE_PARKED_CONDVAR:
+		if (!parked_in_this_process(p))
+			return 0;
 		park__sleeper_wake(p);
 		return 0;
 	case PARK_STATE_PARKED_DRIVER:
+		if (!parked_in_this_process(p))
+			return 0;
 		return park__driver_wake(p->driver);
 	default:
 		park__state_corrupt("unpark", old);
@@ -423,7 +451,12 @@ static void parker_unref(struct park_parker *p)
 {
 	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	park__sleeper_destroy(p);
+	/* Still busy at the last reference: a thread of the parent was in a
+	 * park when this process forked. The copied sleeper may count that
+	 * thread as a waiter (a condition variable would wait for it for ever
+	 * in its destroy), so it is freed with the memory, not destroyed. */
+	if (!atomic_load(&p->busy) || parked_in_this_process(p))
+		park__sleeper_destroy(p);
 	park_driver_unref(p->driver);
 	free(p);
 }
@@ -476,8 +509,11 @@ int park_parker_get_stats(const park_parker *p, struct park_stats *stats)
 					       memory_order_relaxed),
 	};
 	/* An older caller gets the prefix it knows; a newer caller learns
-	 * from .size how much this library filled. */
+	 * from .size how much this library filled. Only whole counters: a
+	 * size that ends inside one stops before it. */
 	size_t n = stats->size < sizeof now ? stats->size : sizeof now;
+	n = sizeof now.size +
+	    (n - sizeof now.size) / sizeof now.tokens * sizeof now.tokens;
 	memcpy((char *)stats + sizeof stats->size,
 	       (const char *)&now + sizeof now.size, n - sizeof now.size);
 	stats->size = n;

@@ -139,8 +139,10 @@ START_TEST(test_many_unparks_collapse_into_one_token)
 	for (int i = 0; i < 5; i++)
 		ck_assert_int_eq(park_unparker_unpark(unparker), 0);
 	ck_assert_int_eq(park_parker_park(parker), PARK_TOKEN);
-	ck_assert_int_eq(park_parker_park_timeout(parker, 20 * MS),
-			 PARK_TIMED_OUT | PARK_DRIVER);
+	/* Only the reason is certain: under valgrind a short deadline may pass
+	 * before the timer is armed, and then the loop does not run. */
+	ck_assert_int_eq(PARK_REASON(park_parker_park_timeout(parker, 20 * MS)),
+			 PARK_TIMED_OUT);
 	ck_assert_uint_eq(stats_of(parker).tokens, 1);
 }
 END_TEST
@@ -415,7 +417,9 @@ START_TEST(test_adopted_base_survives_driver)
 	ck_assert_ptr_nonnull(d);
 	ck_assert_ptr_eq(park_driver_get_base(d), base);
 	park_parker *p = park_parker_new(d);
-	ck_assert_int_eq(park_parker_park_timeout(p, 5 * MS),
+	/* A poll: a short timed park may see its deadline pass before the
+	 * timer is armed (valgrind is slow) and not run the loop. */
+	ck_assert_int_eq(park_parker_park_timeout(p, 0),
 			 PARK_TIMED_OUT | PARK_DRIVER);
 	park_parker_unref(p);
 	park_driver_unref(d);
@@ -441,15 +445,15 @@ START_TEST(test_clone_shares_driver_and_has_own_token)
 	ck_assert_ptr_nonnull(c);
 	ck_assert_ptr_eq(park_parker_get_driver(c), driver);
 	park_unparker_unpark(unparker);
-	ck_assert_int_eq(park_parker_park_timeout(c, 10 * MS),
-			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_int_eq(PARK_REASON(park_parker_park_timeout(c, 10 * MS)),
+			 PARK_TIMED_OUT);
 	ck_assert_int_eq(park_parker_park(parker), PARK_TOKEN);
 	/* The clone outlives the driver handle: it holds its own reference. */
 	park_parker_unref(parker);
 	park_driver_unref(driver);
 	parker = NULL;
 	driver = NULL;
-	ck_assert_int_eq(park_parker_park_timeout(c, 1 * MS),
+	ck_assert_int_eq(park_parker_park_timeout(c, 0),
 			 PARK_TIMED_OUT | PARK_DRIVER);
 	park_parker_unref(c);
 }
@@ -497,7 +501,7 @@ static void park_from_callback(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	r->park_result = park_parker_park(r->same_driver);
 	r->poll_result = park_parker_park_timeout(r->same_driver, 0);
-	r->other_result = park_parker_park_timeout(r->other_driver, MS);
+	r->other_result = park_parker_park_timeout(r->other_driver, 0);
 }
 
 START_TEST(test_park_inside_driver_callback_is_refused)
@@ -545,8 +549,8 @@ START_TEST(test_stats_respect_caller_size)
 	ck_assert_uint_eq(bigger.known.tokens, 1);
 	ck_assert_uint_eq(bigger.known.parks_spin, 0);
 
-	/* A caller that knows the counters up to spurious (the 1.0 layout
-	 * before parks_spin) gets those and nothing past them. */
+	/* A caller built against a header that ends at spurious (before
+	 * parks_spin was added) gets those counters and nothing past them. */
 	memset(&s, 0xab, sizeof s);
 	s.size = offsetof(struct park_stats, parks_spin);
 	ck_assert_int_eq(park_parker_get_stats(parker, &s), 0);

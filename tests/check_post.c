@@ -360,8 +360,11 @@ START_TEST(test_pool_shutdown_sequence)
 {
 	memset(&pool, 0, sizeof pool);
 	pthread_mutex_init(&pool.lock, NULL);
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
-				    pool.sv), 0);
+	/* The loop side reads until it would block; the client side blocks
+	 * when the loop falls behind (each one-byte write takes a buffer
+	 * of its own, so a few hundred can fill the socket). */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, pool.sv), 0);
+	ck_assert_int_eq(evutil_make_socket_nonblocking(pool.sv[0]), 0);
 	pool.listener = event_new(park_driver_get_base(driver), pool.sv[0],
 				  EV_READ | EV_PERSIST, accept_request, NULL);
 	event_add(pool.listener, NULL);
@@ -375,6 +378,16 @@ START_TEST(test_pool_shutdown_sequence)
 		ck_assert_int_eq(write(pool.sv[1], "r", 1), 1);
 		if (i % 16 == 0)
 			usleep(200);
+	}
+	/* Every request is in before the stop, so that the only thing the
+	 * stop can refuse is what comes after it. */
+	for (int64_t give_up = now_ns() + 20000 * MS;;) {
+		pthread_mutex_lock(&pool.lock);
+		int in = pool.accepted;
+		pthread_mutex_unlock(&pool.lock);
+		if (in == REQUESTS || now_ns() > give_up)
+			break;
+		usleep(1000);
 	}
 	/* 1. Stop accepting, on the loop thread; what is written after
 	 * that stop has taken effect is never accepted. */

@@ -360,6 +360,10 @@ START_TEST(test_condvar_unpark_in_handler_deadlocks)
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
 		install(SIGUSR1, unpark_in_handler);
+		/* Parked in this process, as a park here would record: an
+		 * unpark leaves a parker that was parked in the parent
+		 * before the fork alone. */
+		atomic_store(&parker->generation, park__fork_generation());
 		atomic_store(&parker->state, PARK_STATE_PARKED_CONDVAR);
 		pthread_mutex_lock(&parker->mutex);
 		raise(SIGUSR1);
