@@ -193,23 +193,32 @@ static int unpark_in_filtered_child(int64_t budget)
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		park_parker_set_spin(parker, budget);
+		/* The parent's driver is refused in a child (-ECHILD until
+		 * park_driver_reinit): this one is the child's own. */
+		park_driver *d = park_driver_new();
+		park_parker *p = d ? park_parker_new(d) : NULL;
+		park_unparker *u = p ? park_unparker_new(p) : NULL;
+		if (!u || park_driver_shutdown(d) != 0 ||
+		    park_parker_set_spin(p, budget) != 0)
+			syscall(SYS_exit_group, 4);
 		pthread_t t;
-		if (pthread_create(&t, NULL, park_once, parker) != 0)
+		if (pthread_create(&t, NULL, park_once, p) != 0)
 			syscall(SYS_exit_group, 4);
 		/* Spinning (busy, EMPTY) or asleep (PARKED_CONDVAR). */
 		uint32_t want = budget ? PARK_STATE_EMPTY
 				       : PARK_STATE_PARKED_CONDVAR;
-		while (!atomic_load(&parker->busy) ||
-		       atomic_load(&parker->state) != want)
+		while (!park_ended && (!atomic_load(&p->busy) ||
+				       atomic_load(&p->state) != want))
 			usleep(1000);
 		usleep(20 * 1000);
+		if (park_ended)
+			syscall(SYS_exit_group, 6);
 		forbid_syscalls();
-		park_unparker_unpark(unparker);
+		park_unparker_unpark(u);
 		while (!park_ended)
 			park__cpu_relax();
 		struct park_stats s = {.size = sizeof s};
-		park_parker_get_stats(parker, &s);
+		park_parker_get_stats(p, &s);
 		syscall(SYS_exit_group,
 			park_result == PARK_TOKEN && s.parks_spin == 1 ? 0 : 5);
 	}
