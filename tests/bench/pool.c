@@ -566,10 +566,11 @@ static int syscall_mode(const char *mode_name, const char *impl_name,
 static void usage(FILE *to, const char *argv0)
 {
 	fprintf(to,
-		"usage: %s [--smoke] [--rounds N]\n"
+		"usage: %s [--smoke] [--rounds N] [--only TABLE]\n"
 		"       %s --syscalls MODE --impl IMPL --workers W --count N\n"
 		"  --smoke        tiny counts and 3 rounds (make check)\n"
 		"  --rounds N     timed rounds per table, 1 to %d (default 5)\n"
+		"  --only TABLE   empty, saturated, sparse or timer only\n"
 		"  --syscalls MODE  one run of saturated, sparse or timer\n"
 		"                 with N jobs only, for perf\n",
 		argv0, argv0, BENCH_MAX_ROUNDS);
@@ -584,12 +585,13 @@ int main(int argc, char **argv)
 	    {"impl", required_argument, NULL, 'i'},
 	    {"workers", required_argument, NULL, 'w'},
 	    {"count", required_argument, NULL, 'n'},
+	    {"only", required_argument, NULL, 'O'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *mode = NULL, *impl = NULL;
+	const char *mode = NULL, *impl = NULL, *only = NULL;
 	long workers = 0, count = 0, n;
-	for (int c; (c = getopt_long(argc, argv, "sr:o:i:w:n:h", options,
+	for (int c; (c = getopt_long(argc, argv, "sr:o:i:w:n:O:h", options,
 				     NULL)) != -1;) {
 		switch (c) {
 		case 's':
@@ -618,6 +620,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'O':
+			only = optarg;
+			break;
 		case 'h':
 			usage(stdout, argv[0]);
 			return 0;
@@ -632,14 +637,24 @@ int main(int argc, char **argv)
 	}
 	if (mode || impl || workers || count)
 		return syscall_mode(mode, impl, workers, count);
+	if (only && strcmp(only, "empty") && strcmp(only, "saturated") &&
+	    strcmp(only, "sparse") && strcmp(only, "timer")) {
+		fprintf(stderr, "pool: --only takes one of empty, saturated, "
+				"sparse, timer\n");
+		return 2;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* The producer's 50 us schedule needs a tight sleep. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	printf("\n## Worker pool, %s sleeper (%s: %s)\n", PARK_BENCH_SLEEPER,
 	       PARK_BENCH_LINK, program_name(argv[0]));
-	empty_wake((long)(10000000 * scale) + 1);
-	table(SATURATED, (long)(200000 * scale) + 1);
-	table(SPARSE, (long)(10000 * scale) + 1);
-	table(TIMER, (long)(10000 * scale) + 1);
+	if (!only || strcmp(only, "empty") == 0)
+		empty_wake((long)(10000000 * scale) + 1);
+	if (!only || strcmp(only, "saturated") == 0)
+		table(SATURATED, (long)(200000 * scale) + 1);
+	if (!only || strcmp(only, "sparse") == 0)
+		table(SPARSE, (long)(10000 * scale) + 1);
+	if (!only || strcmp(only, "timer") == 0)
+		table(TIMER, (long)(10000 * scale) + 1);
 	return 0;
 }
