@@ -83,3 +83,10 @@ void park__clock_timeval(int64_t ns, struct timeval *tv)
 	tv->tv_sec = (time_t)sec;
 	tv->tv_usec = (suseconds_t)(us % 1000000);
 }
+
+int64_t park__clock_now_ns(void)
+{
+	struct timespec now;
+	park__clock_now(&now);
+	return (int64_t)now.tv_sec * NSEC_PER_SEC + now.tv_nsec;
+}

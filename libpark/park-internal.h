@@ -72,6 +72,11 @@ struct park_parker {
 	_Atomic uint64_t tokens;
 	_Atomic uint64_t timeouts;
 	_Atomic uint64_t spurious;
+	/* Second cache line: what only the slow path touches. */
+	_Atomic uint64_t parks_spin;
+	/* Nanoseconds to spin before sleeping on the sleeper; any thread
+	 * sets it, each park reads it once: relaxed. */
+	_Atomic int64_t spin_ns;
 	/* The idle set (idle.c). idle_set is the set this parker joined and
 	 * has not left, NULL when none: written under that set's lock, read
 	 * by the owner without it. The rest is guarded by the set's lock. */
@@ -89,6 +94,19 @@ struct park_parker {
 	sem_t sem;
 #endif
 } __attribute__((aligned(PARK_CACHE_LINE)));
+
+/* A pause in a spin loop: tells the core that this is a wait, so that it
+ * saves power and a sibling hyperthread runs (x86 pause, arm yield). */
+static inline void park__cpu_relax(void)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+	__asm__ __volatile__("pause" ::: "memory");
+#elif defined(__GNUC__) && (defined(__aarch64__) || defined(__arm__))
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
 
 /* --- parker.c: the state machine ------------------------------------------ */
 
@@ -188,6 +206,8 @@ int64_t park__clock_remaining_ns(const struct timespec *deadline);
 /* ns (> 0) as a timeval, rounded up to a microsecond, at most the largest
  * time_t. */
 void park__clock_timeval(int64_t ns, struct timeval *tv);
+/* CLOCK_MONOTONIC now, in nanoseconds. */
+int64_t park__clock_now_ns(void);
 
 /* --- clock-realtime.c: for waits that only take CLOCK_REALTIME ------------ */
 

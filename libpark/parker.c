@@ -94,14 +94,19 @@ static void count(_Atomic uint64_t *counter)
 	    memory_order_relaxed);
 }
 
-static int count_result(struct park_parker *p, int r, bool slept_on_sleeper)
+/* Where a park that did not take the fast path ended, for its counter. */
+enum park_path { PATH_OTHER, PATH_SLEEPER, PATH_SPIN };
+
+static int count_result(struct park_parker *p, int r, enum park_path path)
 {
 	if (r < 0)
 		return r;
 	if (r & PARK_DRIVER)
 		count(&p->parks_driver);
-	else if (slept_on_sleeper)
+	else if (path == PATH_SLEEPER)
 		count(&p->parks_sleeper);
+	else if (path == PATH_SPIN)
+		count(&p->parks_spin);
 	switch (PARK_REASON(r)) {
 	case PARK_TOKEN:
 		count(&p->tokens);
@@ -190,6 +195,41 @@ static int claim(struct park_parker *p)
 	return 0;
 }
 
+/* How often a spin reads the clock: every so many pauses. */
+#define SPIN_CLOCK_EVERY 8
+
+/* Before sleeping on the sleeper: watch the word for a token until the
+ * budget is spent or the deadline passes. The word stays EMPTY meanwhile,
+ * so an unpark is one swap that wakes nobody, and the token is taken as
+ * the fast path takes it (docs/design.md, "Spinning"). Returns PARK_TOKEN,
+ * PARK_TIMED_OUT, or 0 to go on and sleep. */
+static int spin(struct park_parker *p, const struct timespec *deadline)
+{
+	int64_t budget = atomic_load_explicit(&p->spin_ns, memory_order_relaxed);
+	if (budget == 0)
+		return 0;
+	int done_by = 0;
+	if (deadline) {
+		int64_t left = park__clock_remaining_ns(deadline);
+		if (left <= budget) {
+			budget = left;
+			done_by = PARK_TIMED_OUT;
+		}
+	}
+	int64_t now = park__clock_now_ns();
+	int64_t end = budget < INT64_MAX - now ? now + budget : INT64_MAX;
+	do {
+		for (int i = 0; i < SPIN_CLOCK_EVERY; i++) {
+			if (atomic_load_explicit(&p->state, memory_order_relaxed) ==
+				PARK_STATE_NOTIFIED &&
+			    take_token(p))
+				return PARK_TOKEN;
+			park__cpu_relax();
+		}
+	} while (park__clock_now_ns() < end);
+	return done_by;
+}
+
 /* Everything but the fast path and the zero-timeout poll. */
 static int park_slow(struct park_parker *p, const struct timespec *deadline)
 {
@@ -197,15 +237,17 @@ static int park_slow(struct park_parker *p, const struct timespec *deadline)
 	int r = claim(p);
 	if (r < 0)
 		return r;
-	bool on_sleeper = false;
+	enum park_path path = PATH_OTHER;
 	if (park__driver_try_lock(d) == PARK_DRIVER_ACQUIRED) {
 		r = park_in_driver(p, d, deadline);
+	} else if ((r = spin(p, deadline)) != 0) {
+		path = PATH_SPIN;
 	} else {
-		on_sleeper = true;
+		path = PATH_SLEEPER;
 		r = park__sleeper_park(p, deadline);
 	}
 	atomic_store(&p->busy, 0);
-	return count_result(p, r, on_sleeper);
+	return count_result(p, r, path);
 }
 
 /* A zero timeout, as tokio's Parker has it: poll the driver if free; the
@@ -231,8 +273,19 @@ static int park_poll(struct park_parker *p)
 		break;
 	}
 	atomic_store(&p->busy, 0);
-	return count_result(p, r, false);
+	return count_result(p, r, PATH_OTHER);
 }
+
+/* The entry points whose fast path is the whole call start on a cache line
+ * of their own: the code of park's fast path (NULL check, busy read,
+ * compare-and-swap, counter) is about 40 bytes, and where it straddled a
+ * 64-byte boundary it ran a self_pair 12% slower through libpark.so, the
+ * whole difference from a raw futex parker (docs/performance.md). */
+#ifdef __GNUC__
+#define PARK_FAST_ENTRY __attribute__((aligned(PARK_CACHE_LINE)))
+#else
+#define PARK_FAST_ENTRY
+#endif
 
 /* Takes a waiting token; 0 when there is none. busy set means a park is
  * in progress on this parker: another thread's, which gets -EBUSY instead
@@ -249,7 +302,7 @@ static int park_fast(struct park_parker *p)
 	return PARK_TOKEN;
 }
 
-int park_parker_park(park_parker *p)
+PARK_FAST_ENTRY int park_parker_park(park_parker *p)
 {
 	if (!p)
 		return -EINVAL;
@@ -257,7 +310,7 @@ int park_parker_park(park_parker *p)
 	return r != 0 ? r : park_slow(p, NULL);
 }
 
-int park_parker_park_timeout(park_parker *p, int64_t timeout_ns)
+PARK_FAST_ENTRY int park_parker_park_timeout(park_parker *p, int64_t timeout_ns)
 {
 	if (!p || timeout_ns < 0)
 		return -EINVAL;
@@ -271,7 +324,7 @@ int park_parker_park_timeout(park_parker *p, int64_t timeout_ns)
 	return park_slow(p, bounded ? &deadline : NULL);
 }
 
-int park_parker_park_until(park_parker *p, const struct timespec *deadline)
+PARK_FAST_ENTRY int park_parker_park_until(park_parker *p, const struct timespec *deadline)
 {
 	if (!p || !deadline || !park__clock_valid(deadline))
 		return -EINVAL;
@@ -280,7 +333,7 @@ int park_parker_park_until(park_parker *p, const struct timespec *deadline)
 		return r;
 	int64_t remaining = park__clock_remaining_ns(deadline);
 	if (remaining == 0)
-		return count_result(p, PARK_TIMED_OUT, false);
+		return count_result(p, PARK_TIMED_OUT, PATH_OTHER);
 	return park_slow(p, remaining == INT64_MAX ? NULL : deadline);
 }
 
@@ -293,7 +346,7 @@ static bool parked_in_this_process(struct park_parker *p)
 	       park__fork_generation();
 }
 
-int park_unparker_unpark(const park_unparker *u)
+PARK_FAST_ENTRY int park_unparker_unpark(const park_unparker *u)
 {
 	if (!u)
 		return -EINVAL;
@@ -353,7 +406,26 @@ park_parker *park_parker_clone(const park_parker *p)
 		errno = EINVAL;
 		return NULL;
 	}
-	return parker_new(p->driver);
+	park_parker *clone = parker_new(p->driver);
+	if (clone)
+		atomic_store_explicit(&clone->spin_ns, park_parker_get_spin(p),
+				      memory_order_relaxed);
+	return clone;
+}
+
+int park_parker_set_spin(park_parker *p, int64_t spin_ns)
+{
+	if (!p || spin_ns < 0)
+		return -EINVAL;
+	atomic_store_explicit(&p->spin_ns, spin_ns, memory_order_relaxed);
+	return 0;
+}
+
+int64_t park_parker_get_spin(const park_parker *p)
+{
+	if (!p)
+		return -EINVAL;
+	return atomic_load_explicit(&p->spin_ns, memory_order_relaxed);
 }
 
 park_driver *park_parker_get_driver(const park_parker *p)
@@ -433,6 +505,8 @@ int park_parker_get_stats(const park_parker *p, struct park_stats *stats)
 					     memory_order_relaxed),
 	    .spurious = atomic_load_explicit(&p->spurious,
 					     memory_order_relaxed),
+	    .parks_spin = atomic_load_explicit(&p->parks_spin,
+					       memory_order_relaxed),
 	};
 	/* An older caller gets the prefix it knows; a newer caller learns
 	 * from .size how much this library filled. Only whole counters: a

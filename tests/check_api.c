@@ -67,6 +67,9 @@ START_TEST(test_null_handles_are_rejected)
 	ck_assert_int_eq(park_parker_park_until(parker, NULL), -EINVAL);
 	ck_assert_int_eq(park_parker_get_stats(NULL, &s), -EINVAL);
 	ck_assert_int_eq(park_parker_get_stats(parker, NULL), -EINVAL);
+	ck_assert_int_eq(park_parker_set_spin(NULL, 0), -EINVAL);
+	ck_assert_int_eq(park_parker_get_spin(NULL), -EINVAL);
+	ck_assert_int_eq(park_parker_set_spin(parker, -1), -EINVAL);
 	ck_assert_int_eq(park_unparker_unpark(NULL), -EINVAL);
 	ck_assert_int_eq(park_driver_shutdown(NULL), -EINVAL);
 	ck_assert_int_eq(park_driver_is_shutdown(NULL), -EINVAL);
@@ -96,7 +99,9 @@ START_TEST(test_null_handles_are_rejected)
 	park_parker_unref(NULL);
 	park_unparker_unref(NULL);
 	park_driver_unref(NULL);
-	/* Nothing above touched the good parker: it still works. */
+	/* Nothing above touched the good parker: it still works, and
+	 * still does not spin. */
+	ck_assert_int_eq(park_parker_get_spin(parker), 0);
 	ck_assert_int_eq(park_unparker_unpark(unparker), 0);
 	ck_assert_int_eq(park_parker_park(parker), PARK_TOKEN);
 }
@@ -173,6 +178,9 @@ START_TEST(test_second_parker_sleeps_on_sleeper)
 	ck_assert_uint_eq(stats_of(other).parks_sleeper, 1);
 	ck_assert_uint_eq(stats_of(other).parks_driver, 0);
 	ck_assert_uint_eq(stats_of(parker).parks_driver, 1);
+	/* Without a spin budget (the default) no park ends spinning. */
+	ck_assert_uint_eq(stats_of(other).parks_spin, 0);
+	ck_assert_uint_eq(stats_of(parker).parks_spin, 0);
 	park_unparker_unref(other_u);
 	park_parker_unref(other);
 }
@@ -539,6 +547,16 @@ START_TEST(test_stats_respect_caller_size)
 	ck_assert_int_eq(park_parker_get_stats(parker, &bigger.known), 0);
 	ck_assert_uint_eq(bigger.known.size, sizeof(struct park_stats));
 	ck_assert_uint_eq(bigger.known.tokens, 1);
+	ck_assert_uint_eq(bigger.known.parks_spin, 0);
+
+	/* A caller built against a header that ends at spurious (before
+	 * parks_spin was added) gets those counters and nothing past them. */
+	memset(&s, 0xab, sizeof s);
+	s.size = offsetof(struct park_stats, parks_spin);
+	ck_assert_int_eq(park_parker_get_stats(parker, &s), 0);
+	ck_assert_uint_eq(s.size, offsetof(struct park_stats, parks_spin));
+	ck_assert_uint_eq(s.tokens, 1);
+	ck_assert_uint_eq(s.parks_spin, untouched);
 
 	s.size = 0;
 	ck_assert_int_eq(park_parker_get_stats(parker, &s), -EINVAL);

@@ -67,6 +67,13 @@ START_TEST(test_parker_owns_its_cache_lines)
 	ck_assert_uint_lt(offsetof(struct park_parker, state), PARK_CACHE_LINE);
 	ck_assert_uint_lt(offsetof(struct park_parker, driver) + sizeof(void *),
 			  PARK_CACHE_LINE + 1);
+	/* The fast path (busy, state, tokens) stays on the first line too;
+	 * what only the slow path reads is on the second. */
+	ck_assert_uint_le(offsetof(struct park_parker, tokens) + sizeof(uint64_t),
+			  PARK_CACHE_LINE);
+	ck_assert_uint_ge(offsetof(struct park_parker, spin_ns), PARK_CACHE_LINE);
+	ck_assert_uint_ge(offsetof(struct park_parker, parks_spin),
+			  PARK_CACHE_LINE);
 }
 END_TEST
 
@@ -141,6 +148,11 @@ START_TEST(test_busy_flag_cleared_after_every_path)
 	ck_assert(wait_state(parker, PARK_STATE_PARKED_DRIVER));
 	ck_assert_int_eq(park_parker_park_timeout(other, MS), PARK_TIMED_OUT);
 	ck_assert_uint_eq(atomic_load(&other->busy), 0);
+	/* And a park that ends while spinning, by its timeout. */
+	ck_assert_int_eq(park_parker_set_spin(other, 1000 * MS), 0);
+	ck_assert_int_eq(park_parker_park_timeout(other, MS), PARK_TIMED_OUT);
+	ck_assert_uint_eq(atomic_load(&other->busy), 0);
+	ck_assert_uint_eq(atomic_load(&other->parks_spin), 1);
 	park_unparker_unpark(unparker);
 	ck_assert_int_eq(park_thread_join(&holder), PARK_TOKEN | PARK_DRIVER);
 	ck_assert_uint_eq(atomic_load(&parker->busy), 0);

@@ -1,185 +1,134 @@
 /*
  * libpark against what its users would otherwise write, in the same run,
- * interleaved (A B A B ...) so that drift on a shared machine hits both.
- * Every figure is min / median / max over the timed runs after a warm-up;
- * ratios are taken pair by pair (run i of libpark over run i of the
- * baseline).
+ * interleaved (A B C A B C ...) so that drift on a shared machine hits
+ * every row alike. Prints Markdown (docs/performance.md is pasted from
+ * make bench). Every figure is min / median / max over the rounds after a
+ * warm-up; ratios are taken round by round.
  *
- *   bench [--smoke] [--runs N]     the table (docs/performance.md)
- *   bench --syscalls NAME COUNT    do COUNT operations of NAME and nothing
- *                                  else, for perf to count system calls
+ *   bench [--smoke] [--rounds N]       every table
+ *   bench --syscalls OP --count N      N operations of OP and nothing else,
+ *                                      for perf to count system calls
  */
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <malloc.h>
+#include <math.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#ifdef HAVE_LINUX_FUTEX_H
-#include <linux/futex.h>
-#endif
+#include <time.h>
+#include <unistd.h>
 #ifdef HAVE_SYS_EVENTFD_H
 #include <sys/eventfd.h>
 #endif
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
-#include "libpark.h"
+#include "bench.h"
+#include "peers.h"
 #include "util.h"
 
-/* The sleeper of the library variant this program was linked with. */
-extern const char park__sleeper_name[];
 
-#define MAX_RUNS 31
+int rounds = 9;
+double scale = 1.0;
 
-static int runs = 7;
-static double scale = 1.0; /* --smoke shrinks every count */
-
-static long scaled(long n)
+long scaled(long n)
 {
-	long s = (long)(n * scale);
+	long s = (long)((double)n * scale);
 	return s > 0 ? s : 1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
+/* ---- tables ------------------------------------------------------------- */
 
-static void stats3(const double *v, int n, double *min, double *med, double *max)
-{
-	double s[MAX_RUNS];
-	memcpy(s, v, sizeof(double) * (size_t)n);
-	qsort(s, (size_t)n, sizeof s[0], cmp_double);
-	*min = s[0];
-	*med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	*max = s[n - 1];
-}
-
-struct impl {
-	const char *name;
-	double (*run)(long iters); /* ns per operation */
-	double v[MAX_RUNS];
-};
-
-/* Runs every implementation once for warm-up, then `runs` rounds of all of
- * them in turn, and prints each with its ratio to impls[0]. */
-static void compare(const char *title, const char *unit, struct impl *impls,
-		    int n, long iters)
+void run_table(const struct table *t, struct row *rows, int n, long iters)
 {
 	for (int k = 0; k < n; k++)
-		impls[k].run(iters / 4 + 1);
-	for (int r = 0; r < runs; r++)
+		rows[k].run(iters / 4 + 1, rows[k].arg);
+	for (int r = 0; r < rounds; r++)
 		for (int k = 0; k < n; k++)
-			impls[k].v[r] = impls[k].run(iters);
-	printf("\n%s (%s; %d runs of %ld)\n", title, unit, runs, iters);
+			rows[k].s[r] = rows[k].run(iters, rows[k].arg);
+
+	char text[1024], unit[128], ratio[128];
+	snprintf(text, sizeof text,
+		 "%s %d rounds of %ld after a warm-up; the rows take turns "
+		 "within each round.",
+		 t->text, rounds, iters);
+	snprintf(unit, sizeof unit, "%s (min / median / max)", t->unit);
+	snprintf(ratio, sizeof ratio, "%s (min / median / max)", t->ratio);
+	const char *cols[6] = {"", unit, ratio};
+	int ncols = 3;
+	if (t->usage) {
+		cols[ncols++] = "CPU ns, both threads (median)";
+		cols[ncols++] = "voluntary switches (median)";
+	}
+	if (t->spun)
+		cols[ncols++] = "parks ended spinning (median)";
+	md_table(t->title, text, cols, ncols);
+
 	for (int k = 0; k < n; k++) {
-		double mn, md, mx;
-		stats3(impls[k].v, runs, &mn, &md, &mx);
-		printf("  %-28s %10.1f %10.1f %10.1f", impls[k].name, mn, md, mx);
-		if (k > 0) {
-			double ratio[MAX_RUNS];
-			for (int r = 0; r < runs; r++)
-				ratio[r] = impls[0].v[r] / impls[k].v[r];
-			stats3(ratio, runs, &mn, &md, &mx);
-			printf("   libpark/this %.2f / %.2f / %.2f", mn, md, mx);
+		double v[BENCH_MAX_ROUNDS], q[BENCH_MAX_ROUNDS];
+		char a[100], b[100], c[32];
+		for (int r = 0; r < rounds; r++) {
+			v[r] = rows[k].s[r].ns;
+			q[r] = rows[t->ref].s[r].ns / rows[k].s[r].ns;
+		}
+		printf("| %s | %s | %s |", rows[k].name,
+		       spread_str(a, spread_of(v, rounds)),
+		       k == t->ref ? "" : spread_str(b, spread_of(q, rounds)));
+		if (t->usage) {
+			for (int r = 0; r < rounds; r++)
+				v[r] = rows[k].s[r].cpu_ns;
+			printf(" %s |", num(c, spread_of(v, rounds).med));
+			for (int r = 0; r < rounds; r++)
+				v[r] = rows[k].s[r].csw;
+			printf(" %s |", num(c, spread_of(v, rounds).med));
+		}
+		if (t->spun) {
+			for (int r = 0; r < rounds; r++)
+				v[r] = rows[k].s[r].spun;
+			double m = spread_of(v, rounds).med;
+			if (isnan(m))
+				printf(" - |");
+			else
+				printf(" %.0f%% |", 100 * m);
 		}
 		printf("\n");
 	}
 }
 
-/* ---- raw futex hand-off: the same algorithm as libpark's sleeper, no
- * library around it (0 empty, 1 waiting, 2 notified) ------------------- */
-
-#ifdef HAVE_LINUX_FUTEX_H
-static void futex_wait(_Atomic uint32_t *w, uint32_t val)
+struct park_stats stats_of(const park_parker *p)
 {
-	syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+	struct park_stats s = {.size = sizeof s};
+	if (park_parker_get_stats(p, &s) != 0)
+		abort();
+	return s;
 }
 
-static void futex_wake(_Atomic uint32_t *w)
+double spun_share(const park_parker *p, const struct park_stats *before)
 {
-	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-#else
-/* No futex here: the floor degrades to a yielding spin (it is still the
- * same algorithm, so libpark's figures stay comparable with themselves). */
-static void futex_wait(_Atomic uint32_t *w, uint32_t val)
-{
-	(void)w;
-	(void)val;
-	sched_yield();
-}
-
-static void futex_wake(_Atomic uint32_t *w)
-{
-	(void)w;
-}
-#endif
-
-static void raw_wait(_Atomic uint32_t *w)
-{
-	uint32_t seen = 0;
-	if (atomic_compare_exchange_strong(w, &seen, 1)) {
-		while (atomic_load(w) == 1)
-			futex_wait(w, 1);
-	}
-	atomic_store(w, 0);
-}
-
-static void raw_signal(_Atomic uint32_t *w)
-{
-	if (atomic_exchange(w, 2) == 1)
-		futex_wake(w);
-}
-
-/* ---- mutex + condvar + flag ------------------------------------------- */
-
-struct cv {
-	pthread_mutex_t m;
-	pthread_cond_t c;
-	bool flag;
-};
-
-static void cv_init(struct cv *cv)
-{
-	pthread_mutex_init(&cv->m, NULL);
-	pthread_cond_init(&cv->c, NULL);
-	cv->flag = false;
-}
-
-static void cv_signal(struct cv *cv)
-{
-	pthread_mutex_lock(&cv->m);
-	cv->flag = true;
-	pthread_cond_signal(&cv->c);
-	pthread_mutex_unlock(&cv->m);
-}
-
-static void cv_wait(struct cv *cv)
-{
-	pthread_mutex_lock(&cv->m);
-	while (!cv->flag)
-		pthread_cond_wait(&cv->c, &cv->m);
-	cv->flag = false;
-	pthread_mutex_unlock(&cv->m);
+	struct park_stats now = stats_of(p);
+	uint64_t parks = (now.tokens + now.timeouts + now.spurious) -
+			 (before->tokens + before->timeouts + before->spurious);
+	return parks ? (double)(now.parks_spin - before->parks_spin) /
+			   (double)parks
+		     : NAN;
 }
 
 /* ---- self_pair: unpark then park on one thread ------------------------ */
 
-static double self_pair_libpark(long iters)
+static struct sample one_thread(int64_t t0, long iters)
 {
+	return (struct sample){(double)(now_ns() - t0) / (double)iters, NAN,
+			       NAN, NAN};
+}
+
+static struct sample self_pair_libpark(long iters, const void *arg)
+{
+	(void)arg;
 	park_driver *d = park_driver_new();
 	park_parker *p = park_parker_new(d);
 	park_unparker *u = park_unparker_new(p);
@@ -189,48 +138,50 @@ static double self_pair_libpark(long iters)
 		if (park_parker_park(p) != PARK_TOKEN)
 			abort();
 	}
-	double ns = (double)(now_ns() - t0) / (double)iters;
+	struct sample s = one_thread(t0, iters);
 	park_unparker_unref(u);
 	park_parker_unref(p);
 	park_driver_unref(d);
-	return ns;
+	return s;
 }
 
-static double self_pair_atomic(long iters)
+static struct sample self_pair_raw(long iters, const void *arg)
 {
-	static _Atomic uint32_t word;
+	(void)arg;
+	static struct raw_parker p;
 	int64_t t0 = now_ns();
 	for (long i = 0; i < iters; i++) {
-		atomic_exchange(&word, 3);
-		uint32_t seen = 3;
-		if (!atomic_compare_exchange_strong(&word, &seen, 0))
-			abort();
+		raw_unpark(&p);
+		raw_park(&p);
 	}
-	return (double)(now_ns() - t0) / (double)iters;
+	return one_thread(t0, iters);
 }
 
-static double self_pair_condvar(long iters)
+static struct sample self_pair_condvar(long iters, const void *arg)
 {
-	struct cv cv;
-	cv_init(&cv);
+	(void)arg;
+	struct cv_flag cv;
+	cv_flag_init(&cv);
 	int64_t t0 = now_ns();
 	for (long i = 0; i < iters; i++) {
-		cv_signal(&cv);
-		cv_wait(&cv);
+		cv_flag_signal(&cv);
+		cv_flag_wait(&cv);
 	}
-	return (double)(now_ns() - t0) / (double)iters;
+	struct sample s = one_thread(t0, iters);
+	cv_flag_destroy(&cv);
+	return s;
 }
 
 /* ---- parallel self_pair: two threads, each on its own parker ------------
- * What a parker's own cache line buys: the same loop on two words that
- * share a line (false sharing) and on two words a line apart. */
+ * What a parker's own cache line buys: the same loop on two raw parkers
+ * that share a line (false sharing) and on two a line apart. */
 
 struct lane {
 	pthread_t thread;
 	long iters;
 	park_parker *p;
 	park_unparker *u;
-	_Atomic uint32_t *word;
+	_Atomic int32_t *word;
 	_Atomic bool *go;
 };
 
@@ -251,16 +202,18 @@ static void *lane_word(void *arg)
 	struct lane *l = arg;
 	while (!*l->go)
 		;
+	/* The raw parker's fast path on this lane's word. */
 	for (long i = 0; i < l->iters; i++) {
-		atomic_exchange(l->word, 3);
-		uint32_t seen = 3;
-		atomic_compare_exchange_strong(l->word, &seen, 0);
+		if (atomic_exchange(l->word, 1) == -1 ||
+		    atomic_fetch_sub(l->word, 1) != 1)
+			abort();
 	}
 	return NULL;
 }
 
 /* ns per pair per thread, two threads at once. */
-static double two_lanes(long iters, void *(*fn)(void *), struct lane l[2])
+static struct sample two_lanes(long iters, void *(*fn)(void *),
+			       struct lane l[2])
 {
 	_Atomic bool go = false;
 	for (int i = 0; i < 2; i++) {
@@ -272,94 +225,91 @@ static double two_lanes(long iters, void *(*fn)(void *), struct lane l[2])
 	go = true;
 	for (int i = 0; i < 2; i++)
 		pthread_join(l[i].thread, NULL);
-	return (double)(now_ns() - t0) / (double)iters;
+	return one_thread(t0, iters);
 }
 
-static double parallel_libpark(long iters)
+static struct sample parallel_libpark(long iters, const void *arg)
 {
+	(void)arg;
 	park_driver *d = park_driver_new();
 	struct lane l[2];
 	for (int i = 0; i < 2; i++) {
 		l[i].p = park_parker_new(d);
 		l[i].u = park_unparker_new(l[i].p);
 	}
-	double ns = two_lanes(iters, lane_libpark, l);
+	struct sample s = two_lanes(iters, lane_libpark, l);
 	for (int i = 0; i < 2; i++) {
 		park_unparker_unref(l[i].u);
 		park_parker_unref(l[i].p);
 	}
 	park_driver_unref(d);
-	return ns;
+	return s;
 }
 
-static _Alignas(64) _Atomic uint32_t words[32];
+static _Alignas(64) _Atomic int32_t words[32];
 
-static double parallel_shared_line(long iters)
+static struct sample parallel_shared_line(long iters, const void *arg)
 {
+	(void)arg;
 	struct lane l[2] = {{.word = &words[0]}, {.word = &words[1]}};
 	return two_lanes(iters, lane_word, l);
 }
 
-static double parallel_own_lines(long iters)
+static struct sample parallel_own_lines(long iters, const void *arg)
 {
+	(void)arg;
 	struct lane l[2] = {{.word = &words[0]}, {.word = &words[16]}};
 	return two_lanes(iters, lane_word, l);
 }
 
 /* ---- two-thread hand-offs ---------------------------------------------- */
 
-/* The partner thread of a ping-pong: waits, answers, `iters` times. */
 struct partner {
-	pthread_t thread;
+	const struct handoff *h;
 	long iters;
-	void (*wait)(void *);
-	void (*answer)(void *);
-	void *arg;
-	long csw;
+	struct thread_usage used;
 };
-
-static long thread_csw(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_THREAD, &ru);
-	return ru.ru_nvcsw;
-}
 
 static void *partner_main(void *arg)
 {
 	struct partner *pt = arg;
-	long csw = thread_csw();
+	struct thread_usage u0 = thread_usage_now();
 	for (long i = 0; i < pt->iters; i++) {
-		pt->wait(pt->arg);
-		pt->answer(pt->arg);
+		pt->h->wait_partner(pt->h->arg);
+		pt->h->answer_partner(pt->h->arg);
 	}
-	pt->csw = thread_csw() - csw;
+	struct thread_usage u1 = thread_usage_now();
+	pt->used = (struct thread_usage){u1.cpu_ns - u0.cpu_ns,
+					 u1.voluntary - u0.voluntary};
 	return NULL;
 }
 
-static double last_csw_main, last_csw_partner;
-
-/* Round trips: main answers first, then waits for the partner. */
-static double ping_pong(long iters, void (*wait_main)(void *),
-			void (*answer_main)(void *), struct partner *pt)
+struct sample ping_pong(long iters, const struct handoff *h)
 {
-	pt->iters = iters;
-	pthread_create(&pt->thread, NULL, partner_main, pt);
-	long csw = thread_csw();
+	struct partner pt = {h, iters, {0, 0}};
+	pthread_t thread;
+	pthread_create(&thread, NULL, partner_main, &pt);
+	struct thread_usage u0 = thread_usage_now();
 	int64_t t0 = now_ns();
 	for (long i = 0; i < iters; i++) {
-		answer_main(pt->arg);
-		wait_main(pt->arg);
+		h->answer_main(h->arg);
+		h->wait_main(h->arg);
 	}
-	double ns = (double)(now_ns() - t0) / (double)iters;
-	last_csw_main = (double)(thread_csw() - csw) / (double)iters;
-	pthread_join(pt->thread, NULL);
-	last_csw_partner = (double)pt->csw / (double)iters;
-	return ns;
+	int64_t t1 = now_ns();
+	struct thread_usage u1 = thread_usage_now();
+	pthread_join(thread, NULL);
+	double n = (double)iters;
+	return (struct sample){
+	    .ns = (double)(t1 - t0) / n,
+	    .cpu_ns = (double)(u1.cpu_ns - u0.cpu_ns + pt.used.cpu_ns) / n,
+	    .csw = (double)(u1.voluntary - u0.voluntary + pt.used.voluntary) / n,
+	    .spun = NAN,
+	};
 }
 
 /* libpark, sleeper path on both sides (a shut-down driver). */
 struct park_pair {
+	park_driver *d;
 	park_parker *a, *b;
 	park_unparker *ua, *ub;
 };
@@ -369,63 +319,80 @@ static void pp_wait_b(void *x) { park_parker_park(((struct park_pair *)x)->b); }
 static void pp_wake_a(void *x) { park_unparker_unpark(((struct park_pair *)x)->ua); }
 static void pp_wake_b(void *x) { park_unparker_unpark(((struct park_pair *)x)->ub); }
 
-static double pingpong_csw[2][3];
+static const struct handoff park_handoff = {pp_wait_a, pp_wake_b, pp_wait_b,
+					    pp_wake_a, NULL};
 
-static double pingpong_libpark(long iters)
+static void park_pair_init(struct park_pair *pp, int64_t spin_ns)
 {
-	park_driver *d = park_driver_new();
-	park_driver_shutdown(d);
-	struct park_pair pp = {park_parker_new(d), park_parker_new(d), 0, 0};
-	pp.ua = park_unparker_new(pp.a);
-	pp.ub = park_unparker_new(pp.b);
-	struct partner pt = {.wait = pp_wait_b, .answer = pp_wake_a, .arg = &pp};
-	double ns = ping_pong(iters, pp_wait_a, pp_wake_b, &pt);
-	pingpong_csw[0][0] = last_csw_main;
-	pingpong_csw[1][0] = last_csw_partner;
-	park_unparker_unref(pp.ua);
-	park_unparker_unref(pp.ub);
-	park_parker_unref(pp.a);
-	park_parker_unref(pp.b);
-	park_driver_unref(d);
-	return ns;
+	pp->d = park_driver_new();
+	park_driver_shutdown(pp->d);
+	pp->a = park_parker_new(pp->d);
+	pp->b = park_parker_new(pp->d);
+	pp->ua = park_unparker_new(pp->a);
+	pp->ub = park_unparker_new(pp->b);
+	if (park_parker_set_spin(pp->a, spin_ns) != 0 ||
+	    park_parker_set_spin(pp->b, spin_ns) != 0)
+		abort();
+}
+
+static void park_pair_destroy(struct park_pair *pp)
+{
+	park_unparker_unref(pp->ua);
+	park_unparker_unref(pp->ub);
+	park_parker_unref(pp->a);
+	park_parker_unref(pp->b);
+	park_driver_unref(pp->d);
+}
+
+/* Also the spinning curve's rows: arg points at the budget (NULL: 0). */
+struct sample pingpong_spin(long iters, const void *budget_ns)
+{
+	struct park_pair pp;
+	park_pair_init(&pp, budget_ns ? *(const int64_t *)budget_ns : 0);
+	struct park_stats a = stats_of(pp.a), b = stats_of(pp.b);
+	struct handoff h = park_handoff;
+	h.arg = &pp;
+	struct sample s = ping_pong(iters, &h);
+	s.spun = (spun_share(pp.a, &a) + spun_share(pp.b, &b)) / 2;
+	park_pair_destroy(&pp);
+	return s;
 }
 
 struct raw_pair {
-	_Atomic uint32_t a, b;
+	struct raw_parker a, b;
 };
-static void rp_wait_a(void *x) { raw_wait(&((struct raw_pair *)x)->a); }
-static void rp_wait_b(void *x) { raw_wait(&((struct raw_pair *)x)->b); }
-static void rp_wake_a(void *x) { raw_signal(&((struct raw_pair *)x)->a); }
-static void rp_wake_b(void *x) { raw_signal(&((struct raw_pair *)x)->b); }
+static void rp_wait_a(void *x) { raw_park(&((struct raw_pair *)x)->a); }
+static void rp_wait_b(void *x) { raw_park(&((struct raw_pair *)x)->b); }
+static void rp_wake_a(void *x) { raw_unpark(&((struct raw_pair *)x)->a); }
+static void rp_wake_b(void *x) { raw_unpark(&((struct raw_pair *)x)->b); }
 
-static double pingpong_futex(long iters)
+struct sample pingpong_raw(long iters, const void *arg)
 {
-	struct raw_pair rp = {0, 0};
-	struct partner pt = {.wait = rp_wait_b, .answer = rp_wake_a, .arg = &rp};
-	double ns = ping_pong(iters, rp_wait_a, rp_wake_b, &pt);
-	pingpong_csw[0][1] = last_csw_main;
-	pingpong_csw[1][1] = last_csw_partner;
-	return ns;
+	(void)arg;
+	struct raw_pair rp = {{0}, {0}};
+	struct handoff h = {rp_wait_a, rp_wake_b, rp_wait_b, rp_wake_a, &rp};
+	return ping_pong(iters, &h);
 }
 
 struct cv_pair {
-	struct cv a, b;
+	struct cv_flag a, b;
 };
-static void cp_wait_a(void *x) { cv_wait(&((struct cv_pair *)x)->a); }
-static void cp_wait_b(void *x) { cv_wait(&((struct cv_pair *)x)->b); }
-static void cp_wake_a(void *x) { cv_signal(&((struct cv_pair *)x)->a); }
-static void cp_wake_b(void *x) { cv_signal(&((struct cv_pair *)x)->b); }
+static void cp_wait_a(void *x) { cv_flag_wait(&((struct cv_pair *)x)->a); }
+static void cp_wait_b(void *x) { cv_flag_wait(&((struct cv_pair *)x)->b); }
+static void cp_wake_a(void *x) { cv_flag_signal(&((struct cv_pair *)x)->a); }
+static void cp_wake_b(void *x) { cv_flag_signal(&((struct cv_pair *)x)->b); }
 
-static double pingpong_condvar(long iters)
+static struct sample pingpong_condvar(long iters, const void *arg)
 {
+	(void)arg;
 	struct cv_pair cp;
-	cv_init(&cp.a);
-	cv_init(&cp.b);
-	struct partner pt = {.wait = cp_wait_b, .answer = cp_wake_a, .arg = &cp};
-	double ns = ping_pong(iters, cp_wait_a, cp_wake_b, &pt);
-	pingpong_csw[0][2] = last_csw_main;
-	pingpong_csw[1][2] = last_csw_partner;
-	return ns;
+	cv_flag_init(&cp.a);
+	cv_flag_init(&cp.b);
+	struct handoff h = {cp_wait_a, cp_wake_b, cp_wait_b, cp_wake_a, &cp};
+	struct sample s = ping_pong(iters, &h);
+	cv_flag_destroy(&cp.a);
+	cv_flag_destroy(&cp.b);
+	return s;
 }
 
 /* ---- driver_rt: one side in the driver, the other on a sleeper --------- */
@@ -446,45 +413,36 @@ static void dp_wait_sleeper(void *x) { park_parker_park(((struct driver_pair *)x
 static void dp_wake_driver(void *x) { park_unparker_unpark(((struct driver_pair *)x)->wake_driver); }
 static void dp_wake_sleeper(void *x) { park_unparker_unpark(((struct driver_pair *)x)->wake_sleeper); }
 
-static double driver_rt_libpark(long iters)
+static struct sample driver_rt_libpark(long iters, const void *arg)
 {
+	(void)arg;
 	park_driver *live = park_driver_new(), *off = park_driver_new();
 	park_driver_shutdown(off);
-	struct driver_pair dp = {park_parker_new(live), park_parker_new(off), 0, 0};
+	struct driver_pair dp = {park_parker_new(live), park_parker_new(off),
+				 NULL, NULL};
 	dp.wake_driver = park_unparker_new(dp.in_driver);
 	dp.wake_sleeper = park_unparker_new(dp.on_sleeper);
-	struct partner pt = {.wait = dp_wait_driver, .answer = dp_wake_sleeper, .arg = &dp};
-	double ns = ping_pong(iters, dp_wait_sleeper, dp_wake_driver, &pt);
+	struct handoff h = {dp_wait_sleeper, dp_wake_driver, dp_wait_driver,
+			    dp_wake_sleeper, &dp};
+	struct sample s = ping_pong(iters, &h);
 	park_unparker_unref(dp.wake_driver);
 	park_unparker_unref(dp.wake_sleeper);
 	park_parker_unref(dp.in_driver);
 	park_parker_unref(dp.on_sleeper);
 	park_driver_unref(live);
 	park_driver_unref(off);
-	return ns;
+	return s;
 }
 
 /* Raw libevent: EVLOOP_ONCE on a persistent read event on an eventfd,
- * drained by its callback; the answer goes back through a raw futex. */
+ * drained by its callback; the answer goes back through a raw parker. */
 struct event_pair {
 	struct event_base *base;
 	struct event *ev;
-	int efd;
-#ifndef HAVE_SYS_EVENTFD_H
-	int rfd; /* a pipe: efd is its write end */
-#endif
+	int write_fd, read_fd;
 	bool got;
-	_Atomic uint32_t back;
+	struct raw_parker back;
 };
-
-static int ep_read_fd(const struct event_pair *ep)
-{
-#ifdef HAVE_SYS_EVENTFD_H
-	return ep->efd;
-#else
-	return ep->rfd;
-#endif
-}
 
 static void ep_drain(evutil_socket_t fd, short what, void *arg)
 {
@@ -503,36 +461,37 @@ static void ep_wait_loop(void *x)
 static void ep_wake_loop(void *x)
 {
 	uint64_t one = 1;
-	if (write(((struct event_pair *)x)->efd, &one, sizeof one) <= 0)
+	if (write(((struct event_pair *)x)->write_fd, &one, sizeof one) <= 0)
 		abort();
 }
-static void ep_wait_back(void *x) { raw_wait(&((struct event_pair *)x)->back); }
-static void ep_wake_back(void *x) { raw_signal(&((struct event_pair *)x)->back); }
+static void ep_wait_back(void *x) { raw_park(&((struct event_pair *)x)->back); }
+static void ep_wake_back(void *x) { raw_unpark(&((struct event_pair *)x)->back); }
 
-static double driver_rt_libevent(long iters)
+static struct sample driver_rt_libevent(long iters, const void *arg)
 {
+	(void)arg;
 	struct event_pair ep = {.base = event_base_new()};
 #ifdef HAVE_SYS_EVENTFD_H
-	ep.efd = eventfd(0, EFD_NONBLOCK);
+	ep.write_fd = ep.read_fd = eventfd(0, EFD_NONBLOCK);
 #else
 	int fds[2];
 	if (pipe(fds) < 0)
 		abort();
-	ep.efd = fds[1];
-	ep.rfd = fds[0];
+	ep.read_fd = fds[0];
+	ep.write_fd = fds[1];
 #endif
-	ep.ev = event_new(ep.base, ep_read_fd(&ep), EV_READ | EV_PERSIST,
-			  ep_drain, &ep);
+	ep.ev = event_new(ep.base, ep.read_fd, EV_READ | EV_PERSIST, ep_drain,
+			  &ep);
 	event_add(ep.ev, NULL);
-	struct partner pt = {.wait = ep_wait_loop, .answer = ep_wake_back, .arg = &ep};
-	double ns = ping_pong(iters, ep_wait_back, ep_wake_loop, &pt);
+	struct handoff h = {ep_wait_back, ep_wake_loop, ep_wait_loop,
+			    ep_wake_back, &ep};
+	struct sample s = ping_pong(iters, &h);
 	event_free(ep.ev);
 	event_base_free(ep.base);
-	close(ep.efd);
-#ifndef HAVE_SYS_EVENTFD_H
-	close(ep.rfd);
-#endif
-	return ns;
+	close(ep.read_fd);
+	if (ep.write_fd != ep.read_fd)
+		close(ep.write_fd);
+	return s;
 }
 
 /* ---- fanout: N sleeping parkers woken in turn --------------------------- */
@@ -555,43 +514,121 @@ static void *fan_main(void *arg)
 	return NULL;
 }
 
-/* ns per unpark of a sleeping parker, N parkers, min/med/max over rounds. */
-static void fanout(int n, int rounds, double out[3])
+struct fan_set {
+	int n;
+	struct fan *fans;
+	_Atomic long woken;
+	_Atomic bool stop;
+	park_driver *d;
+};
+
+static void fan_set_start(struct fan_set *s, int n)
 {
-	park_driver *d = park_driver_new();
-	park_driver_shutdown(d);
-	struct fan *fans = calloc((size_t)n, sizeof *fans);
-	_Atomic long woken = 0;
-	_Atomic bool stop = false;
+	s->n = n;
+	s->fans = calloc((size_t)n, sizeof *s->fans);
+	s->woken = 0;
+	s->stop = false;
+	s->d = park_driver_new();
+	park_driver_shutdown(s->d);
 	for (int i = 0; i < n; i++) {
-		fans[i].p = park_parker_new(d);
-		fans[i].u = park_unparker_new(fans[i].p);
-		fans[i].woken = &woken;
-		fans[i].stop = &stop;
-		pthread_create(&fans[i].thread, NULL, fan_main, &fans[i]);
+		s->fans[i].p = park_parker_new(s->d);
+		s->fans[i].u = park_unparker_new(s->fans[i].p);
+		s->fans[i].woken = &s->woken;
+		s->fans[i].stop = &s->stop;
+		pthread_create(&s->fans[i].thread, NULL, fan_main, &s->fans[i]);
 	}
-	double per[MAX_RUNS];
-	for (int r = 0; r < rounds + 1; r++) {
-		/* Let everyone go back to sleep on its futex. */
-		while (woken < (long)n * r)
-			usleep(100);
+}
+
+static void fan_set_stop(struct fan_set *s)
+{
+	s->stop = true;
+	for (int i = 0; i < s->n; i++) {
+		park_unparker_unpark(s->fans[i].u);
+		pthread_join(s->fans[i].thread, NULL);
+		park_unparker_unref(s->fans[i].u);
+		park_parker_unref(s->fans[i].p);
+	}
+	free(s->fans);
+	park_driver_unref(s->d);
+}
+
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* One round of set s: 64 wakes, in waves that each unpark every parker
+ * of the set once it sleeps again. Wall and waker CPU ns per wake. */
+#define FAN_WAKES 64
+static void fan_round(struct fan_set *s, double *wall, double *cpu)
+{
+	int64_t wall_sum = 0, cpu_sum = 0;
+	for (int wave = 0; wave < FAN_WAKES / s->n; wave++) {
+		/* Everyone woken so far is back asleep on its sleeper. */
+		long target = s->woken;
 		usleep(2000);
-		int64_t t0 = now_ns();
-		for (int i = 0; i < n; i++)
-			park_unparker_unpark(fans[i].u);
-		if (r > 0) /* round 0 is the warm-up */
-			per[r - 1] = (double)(now_ns() - t0) / n;
+		int64_t c0 = thread_cpu_ns(), t0 = now_ns();
+		for (int i = 0; i < s->n; i++)
+			park_unparker_unpark(s->fans[i].u);
+		wall_sum += now_ns() - t0;
+		cpu_sum += thread_cpu_ns() - c0;
+		while (s->woken < target + s->n)
+			usleep(100);
 	}
-	stop = true;
-	for (int i = 0; i < n; i++) {
-		park_unparker_unpark(fans[i].u);
-		pthread_join(fans[i].thread, NULL);
-		park_unparker_unref(fans[i].u);
-		park_parker_unref(fans[i].p);
+	*wall = (double)wall_sum / FAN_WAKES;
+	*cpu = (double)cpu_sum / FAN_WAKES;
+}
+
+static void fanout(void)
+{
+	static const int sizes[] = {1, 2, 4, 8, 16, 64};
+	enum { NSIZES = sizeof sizes / sizeof sizes[0] };
+	struct fan_set sets[NSIZES];
+	double wall[NSIZES][BENCH_MAX_ROUNDS], cpu[NSIZES][BENCH_MAX_ROUNDS];
+	double scratch;
+	for (int k = 0; k < NSIZES; k++) {
+		fan_set_start(&sets[k], sizes[k]);
+		fan_round(&sets[k], &scratch, &scratch); /* warm-up */
 	}
-	free(fans);
-	park_driver_unref(d);
-	stats3(per, rounds, &out[0], &out[1], &out[2]);
+	for (int r = 0; r < rounds; r++)
+		for (int k = 0; k < NSIZES; k++)
+			fan_round(&sets[k], &wall[k][r], &cpu[k][r]);
+	for (int k = 0; k < NSIZES; k++)
+		fan_set_stop(&sets[k]);
+
+	char text[512];
+	snprintf(text, sizeof text,
+		 "N threads asleep on their sleepers; one thread unparks each "
+		 "in turn. A round is %d wakes for every N (waves of N, each "
+		 "after the last wave's threads went back to sleep); %d "
+		 "rounds, the sizes taking turns within each round. Wall: the "
+		 "unpark loop's elapsed time, which includes running woken "
+		 "threads that preempt the waker; CPU: the waker thread's own "
+		 "CPU time (CLOCK_THREAD_CPUTIME_ID), the cost of the unpark "
+		 "itself. Ratios over N=1, round by round.",
+		 FAN_WAKES, rounds);
+	static const char *const cols[] = {
+	    "N", "wall ns per wake (min / median / max)",
+	    "wall / N=1 (min / median / max)",
+	    "CPU ns per wake (min / median / max)",
+	    "CPU / N=1 (min / median / max)"};
+	md_table("fanout: N sleeping parkers, each unparked in turn", text,
+		 cols, 5);
+	for (int k = 0; k < NSIZES; k++) {
+		double qw[BENCH_MAX_ROUNDS], qc[BENCH_MAX_ROUNDS];
+		char a[100], b[100], c[100], d[100];
+		for (int r = 0; r < rounds; r++) {
+			qw[r] = wall[k][r] / wall[0][r];
+			qc[r] = cpu[k][r] / cpu[0][r];
+		}
+		printf("| %d | %s | %s | %s | %s |\n", sizes[k],
+		       spread_str(a, spread_of(wall[k], rounds)),
+		       k ? spread_str(b, spread_of(qw, rounds)) : "",
+		       spread_str(c, spread_of(cpu[k], rounds)),
+		       k ? spread_str(d, spread_of(qc, rounds)) : "");
+	}
 }
 
 /* ---- memory ------------------------------------------------------------ */
@@ -617,108 +654,269 @@ static void memory(int n)
 		ps[i] = park_parker_new(d);
 	struct mallinfo2 after = mallinfo2();
 	long rss_after = resident_kib();
-	printf("\nmemory (%d parkers)\n", n);
-	printf("  heap bytes per parker (malloc's view)  %.1f\n",
-	       (double)(after.uordblks - before.uordblks) / n);
-	printf("  RSS growth                             %ld KiB (%.1f bytes per parker)\n",
-	       rss_after - rss, (rss_after - rss) * 1024.0 / n);
+	char text[128], a[32], b[32];
+	snprintf(text, sizeof text, "%d parkers made on one driver.", n);
+	static const char *const cols[] = {
+	    "sleeper", "heap bytes per parker (malloc's in-use bytes)",
+	    "RSS growth per parker (bytes)"};
+	md_table("memory", text, cols, 3);
+	printf("| %s | %s | %s |\n", PARK_BENCH_SLEEPER,
+	       num(a, (double)(after.uordblks - before.uordblks) / n),
+	       num(b, (double)(rss_after - rss) * 1024.0 / n));
 	for (int i = 0; i < n; i++)
 		park_parker_unref(ps[i]);
 	free(ps);
 	park_driver_unref(d);
 }
 
-/* ---- --syscalls: one operation, COUNT times, nothing else -------------- */
+/* ---- --syscalls: one operation, N times, nothing else -------------------- */
 
-static int syscall_mode(const char *name, long count)
+static const int64_t spin_20us = 20000;
+
+static const struct row syscall_ops[] = {
+    ROW("self_pair", self_pair_libpark, NULL),
+    ROW("self_pair_raw", self_pair_raw, NULL),
+    ROW("pingpong", pingpong_spin, NULL),
+    ROW("pingpong_raw", pingpong_raw, NULL),
+    ROW("pingpong_spin20us", pingpong_spin, &spin_20us),
+    ROW("driver_rt", driver_rt_libpark, NULL),
+    ROW("driver_rt_libevent", driver_rt_libevent, NULL),
+};
+
+static int syscall_mode(const char *op, long count)
 {
-	struct impl impls[] = {
-	    {"self_pair", self_pair_libpark, {0}},
-	    {"pingpong", pingpong_libpark, {0}},
-	    {"pingpong_futex", pingpong_futex, {0}},
-	    {"driver_rt", driver_rt_libpark, {0}},
-	    {"driver_rt_libevent", driver_rt_libevent, {0}},
-	};
-	for (size_t i = 0; i < sizeof impls / sizeof impls[0]; i++) {
-		if (strcmp(name, impls[i].name) == 0) {
-			if (count > 0)
-				impls[i].run(count);
+	for (size_t i = 0; i < sizeof syscall_ops / sizeof syscall_ops[0]; i++) {
+		if (strcmp(op, syscall_ops[i].name) == 0) {
+			syscall_ops[i].run(count, syscall_ops[i].arg);
 			return 0;
 		}
 	}
-	fprintf(stderr, "bench: no operation %s\n", name);
+	fprintf(stderr, "bench: no operation %s; one of:", op);
+	for (size_t i = 0; i < sizeof syscall_ops / sizeof syscall_ops[0]; i++)
+		fprintf(stderr, " %s", syscall_ops[i].name);
+	fprintf(stderr, "\n");
 	return 2;
+}
+
+/* ---- the tables, in the order they print -------------------------------- */
+
+static void table_self_pair(void)
+{
+	struct row self_pair[] = {
+	    ROW("libpark unpark + park", self_pair_libpark, NULL),
+	    ROW("raw futex parker (floor)", self_pair_raw, NULL),
+	    ROW("mutex + condvar + flag", self_pair_condvar, NULL),
+	};
+	run_table(&(struct table){
+		      .title = "self_pair: unpark, then park with the token there",
+		      .text = "One thread; no system call on any row. The "
+			      "raw futex parker's two atomic operations are "
+			      "the floor of a token parker. ns per pair;",
+		      .unit = "ns per pair",
+		      .ratio = "libpark / this",
+		      .ref = 0},
+		  self_pair, 3, scaled(5000000));
+}
+
+static void table_parallel(void)
+{
+	struct row parallel[] = {
+	    ROW("libpark, own parker each", parallel_libpark, NULL),
+	    ROW("raw parkers on one cache line", parallel_shared_line, NULL),
+	    ROW("raw parkers a line apart", parallel_own_lines, NULL),
+	};
+	run_table(&(struct table){
+		      .title = "parallel self_pair: two threads at once, each "
+			       "on its own parker",
+		      .text = "What a parker's own cache line buys: the raw "
+			      "fast path on two words that share a line "
+			      "(false sharing) and on two words a line apart. "
+			      "ns per pair per thread;",
+		      .unit = "ns per pair",
+		      .ratio = "libpark / this",
+		      .ref = 0},
+		  parallel, 3, scaled(5000000));
+}
+
+static void table_pingpong(void)
+{
+	struct row pingpong[] = {
+	    ROW("libpark, sleeper both sides", pingpong_spin, NULL),
+	    ROW("raw futex parker", pingpong_raw, NULL),
+	    ROW("mutex + condvar + flag", pingpong_condvar, NULL),
+	};
+	run_table(&(struct table){
+		      .title = "pingpong: two threads, each sleeps until the "
+			       "other wakes it",
+		      .text = "libpark without spinning (the default), on a "
+			      "shut-down driver so both sides use their "
+			      "sleepers. Per round trip; CPU time and "
+			      "switches are both threads' (getrusage);",
+		      .unit = "ns per round trip",
+		      .ratio = "libpark / this",
+		      .ref = 0,
+		      .usage = true},
+		  pingpong, 3, scaled(100000));
+}
+
+static void table_driver_rt(void)
+{
+	struct row driver_rt[] = {
+	    ROW("libpark driver <-> sleeper", driver_rt_libpark, NULL),
+	    ROW("raw libevent + raw futex parker", driver_rt_libevent, NULL),
+	};
+	run_table(&(struct table){
+		      .title = "driver_rt: one thread in the driver, one on a "
+			       "sleeper",
+		      .text = "The driver side sleeps in epoll through "
+			      "libevent and is woken through the wake channel; "
+			      "the baseline is the same with libevent and an "
+			      "eventfd by hand. Per round trip;",
+		      .unit = "ns per round trip",
+		      .ratio = "libpark / this",
+		      .ref = 0,
+		      .usage = true},
+		  driver_rt, 2, scaled(100000));
+}
+
+static void table_memory(void)
+{
+	memory(scale < 1 ? 1000 : 10000);
+}
+
+static const struct {
+	const char *name;
+	void (*run)(void);
+} tables[] = {
+    {"self_pair", table_self_pair}, {"parallel", table_parallel},
+    {"pingpong", table_pingpong},   {"driver_rt", table_driver_rt},
+    {"spin", spin_tables},          {"fanout", fanout},
+    {"memory", table_memory},
+};
+
+static const char *only; /* --only: a comma-separated list of tables */
+
+/* Every name in --only is a table's. */
+static bool only_names_known(void)
+{
+	for (const char *p = only; *p;) {
+		size_t len = strcspn(p, ",");
+		bool known = false;
+		for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+			known |= strlen(tables[i].name) == len &&
+				 strncmp(p, tables[i].name, len) == 0;
+		if (!known)
+			return false;
+		p += len + (p[len] == ',');
+	}
+	return true;
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static bool wanted(const char *table)
+{
+	if (!only)
+		return true;
+	size_t len = strlen(table);
+	for (const char *p = only; (p = strstr(p, table)); p += len)
+		if ((p == only || p[-1] == ',') && (p[len] == ',' || !p[len]))
+			return true;
+	return false;
+}
+
+static void usage(FILE *to, const char *argv0)
+{
+	fprintf(to,
+		"usage: %s [--smoke] [--rounds N] [--only LIST]\n"
+		"       %s --syscalls OP --count N\n"
+		"  --smoke        tiny counts and 3 rounds (make check)\n"
+		"  --rounds N     timed rounds per table, 1 to %d (default 9)\n"
+		"  --syscalls OP  run N operations of OP only, for perf\n"
+		"  --count N      with --syscalls (N >= 1)\n"
+		"  --only LIST    only these tables, by comma-separated name:\n"
+		"                 self_pair parallel pingpong driver_rt spin\n"
+		"                 fanout memory\n"
+		"  --version      the versions of libpark and libevent\n",
+		argv0, argv0, BENCH_MAX_ROUNDS);
 }
 
 int main(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--smoke") == 0) {
+	static const struct option options[] = {
+	    {"smoke", no_argument, NULL, 's'},
+	    {"rounds", required_argument, NULL, 'r'},
+	    {"syscalls", required_argument, NULL, 'o'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"only", required_argument, NULL, 'O'},
+	    {"version", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *op = NULL;
+	long count = 0, n;
+	for (int c; (c = getopt_long(argc, argv, "sr:o:n:O:vh", options,
+				     NULL)) != -1;) {
+		switch (c) {
+		case 's':
 			scale = 0.001;
-			runs = 5;
-		} else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-			runs = atoi(argv[++i]);
-			if (runs < 1 || runs > MAX_RUNS)
+			rounds = 3;
+			break;
+		case 'r':
+			if (!parse_count(optarg, &n) || n < 1 ||
+			    n > BENCH_MAX_ROUNDS) {
+				fprintf(stderr, "bench: --rounds wants 1 to %d, "
+						"not %s\n", BENCH_MAX_ROUNDS, optarg);
 				return 2;
-		} else if (strcmp(argv[i], "--syscalls") == 0 && i + 2 < argc) {
-			return syscall_mode(argv[i + 1], atol(argv[i + 2]));
-		} else {
-			fprintf(stderr, "usage: %s [--smoke] [--runs N] | "
-					"--syscalls NAME COUNT\n", argv[0]);
+			}
+			rounds = (int)n;
+			break;
+		case 'o':
+			op = optarg;
+			break;
+		case 'n':
+			if (!parse_count(optarg, &count) || count < 1) {
+				fprintf(stderr, "bench: --count wants a positive "
+						"number, not %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'O':
+			only = optarg;
+			break;
+		case 'v':
+			printf("libpark %s (%s sleeper), libevent %s\n",
+			       park_version_string(), PARK_BENCH_SLEEPER,
+			       event_get_version());
+			return 0;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
+		default:
+			usage(stderr, argv[0]);
 			return 2;
 		}
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("libpark %s bench, %s sleeper; %ld CPUs; columns: min median max\n",
-	       park_version_string(), park__sleeper_name,
-	       sysconf(_SC_NPROCESSORS_ONLN));
-
-	struct impl self_pair[] = {
-	    {"libpark unpark+park", self_pair_libpark, {0}},
-	    {"atomic swap+CAS (floor)", self_pair_atomic, {0}},
-	    {"mutex+condvar+flag", self_pair_condvar, {0}},
-	};
-	compare("self_pair: unpark then park, one thread", "ns per pair",
-		self_pair, 3, scaled(5000000));
-
-	struct impl parallel[] = {
-	    {"libpark, own parker each", parallel_libpark, {0}},
-	    {"two words on one line", parallel_shared_line, {0}},
-	    {"two words a line apart", parallel_own_lines, {0}},
-	};
-	compare("parallel self_pair: two threads at once, each its own parker",
-		"ns per pair", parallel, 3, scaled(5000000));
-
-	struct impl pingpong[] = {
-	    {"libpark (sleeper both sides)", pingpong_libpark, {0}},
-	    {"raw futex hand-off (floor)", pingpong_futex, {0}},
-	    {"mutex+condvar", pingpong_condvar, {0}},
-	};
-	compare("pingpong: two sleeping threads", "ns per round trip", pingpong,
-		3, scaled(100000));
-	printf("  voluntary context switches per round trip (main, partner): "
-	       "libpark %.2f, %.2f; futex %.2f, %.2f; condvar %.2f, %.2f\n",
-	       pingpong_csw[0][0], pingpong_csw[1][0], pingpong_csw[0][1],
-	       pingpong_csw[1][1], pingpong_csw[0][2], pingpong_csw[1][2]);
-
-	struct impl driver_rt[] = {
-	    {"libpark driver <-> sleeper", driver_rt_libpark, {0}},
-	    {"raw libevent + futex", driver_rt_libevent, {0}},
-	};
-	compare("driver_rt: one thread in the driver, one on a sleeper",
-		"ns per round trip", driver_rt, 2, scaled(100000));
-
-	printf("\nfanout: N sleeping parkers, each unparked in turn (ns per wake)\n");
-	int ns[] = {1, 2, 4, 8, 16, 64};
-	double first[3] = {0, 0, 0}, out[3];
-	for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
-		fanout(ns[i], scale < 1 ? 3 : 15, out);
-		if (i == 0)
-			memcpy(first, out, sizeof out);
-		printf("  N=%-3d %10.1f %10.1f %10.1f   median/N=1 %.2f\n", ns[i],
-		       out[0], out[1], out[2], out[1] / first[1]);
+	if (optind < argc || (op != NULL) != (count > 0)) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+	if (op)
+		return syscall_mode(op, count);
+	if (only && !only_names_known()) {
+		fprintf(stderr, "bench: --only takes table names; one of:");
+		for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+			fprintf(stderr, " %s", tables[i].name);
+		fprintf(stderr, "\n");
+		return 2;
 	}
 
-	memory(scale < 1 ? 1000 : 10000);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("\n## C benchmarks, %s sleeper (%s: %s)\n", PARK_BENCH_SLEEPER,
+	       PARK_BENCH_LINK, program_name(argv[0]));
+
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+		if (wanted(tables[i].name))
+			tables[i].run();
 	return 0;
 }

@@ -18,11 +18,15 @@
  * calls per job are counted by perf in make bench (tests/bench/run.sh,
  * --syscalls).
  *
- *   pool [--smoke] [--runs N]
- *   pool --syscalls MODE IMPL W COUNT   COUNT jobs of one configuration
+ * Prints Markdown (docs/performance.md is pasted from make bench).
+ *
+ *   pool [--smoke] [--rounds N]
+ *   pool --syscalls MODE --impl IMPL --workers W --count N
+ *                                   N jobs of one configuration, for perf
  */
 #include "config.h"
 
+#include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -39,11 +43,10 @@
 #include <event2/event.h>
 
 #include "libpark.h"
+#include "report.h"
 #include "util.h"
 
-extern const char park__sleeper_name[];
 
-#define MAX_RUNS 31
 #define MAX_WORKERS 16
 #define QUEUE 4096 /* jobs in flight at most; a power of two */
 #define US 1000LL
@@ -413,49 +416,59 @@ static struct result run_once(enum mode mode, enum impl impl, int workers,
 	return res;
 }
 
-/* ---- the table ------------------------------------------------------------- */
+/* ---- the tables ------------------------------------------------------------ */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
+struct mode_info {
+	const char *title, *text;
+	int nfig;
+	const char *fig[3];    /* column headers of the figures */
+	const char *ratio;     /* the figure the ratio compares */
+	int ratio_fig;
+};
 
-static void min_med_max(const double *v, int n, double out[3])
-{
-	double s[MAX_RUNS];
-	memcpy(s, v, sizeof(double) * (size_t)n);
-	qsort(s, (size_t)n, sizeof s[0], cmp_double);
-	out[0] = s[0];
-	out[1] = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	out[2] = s[n - 1];
-}
-
-static void print_figure(const char *label, const double *v, int n)
-{
-	double m[3];
-	min_med_max(v, n, m);
-	printf("  %-26s %10.1f %10.1f %10.1f\n", label, m[0], m[1], m[2]);
-}
+static const struct mode_info modes[] = {
+    [SATURATED] = {"pool, saturated: jobs pushed as fast as possible",
+		   "One producer pushes jobs of a few hundred nanoseconds as "
+		   "fast as the queue takes them.",
+		   1, {"jobs/s (min / median / max)"}, "jobs/s", 0},
+    [SPARSE] = {"pool, sparse: a job every 50 us",
+		"One producer submits a job every 50 us; latency is submit "
+		"to start.",
+		2, {"latency p50 us (min / median / max)",
+		    "latency p99 us (min / median / max)"}, "p99", 1},
+    [TIMER] = {"pool, timer: a job every 50 us and a 1 ms timer",
+	       "The sparse load, plus a 1 ms repeating timer: on the "
+	       "driver's base for libpark, served by whichever worker idles "
+	       "there; on a thread of its own running a libevent loop for "
+	       "condvar. Lateness is how long after its due time a tick "
+	       "ran.",
+	       3, {"ticks", "tick late p99 us (min / median / max)",
+		   "tick late max us (min / median / max)"}, "tick p99", 1},
+};
 
 static void table(enum mode mode, long jobs)
 {
-	static const char *const titles[] = {
-	    "saturated: jobs pushed as fast as possible",
-	    "sparse: a job every 50 us",
-	    "timer: a job every 50 us and a 1 ms timer",
-	};
-	static const char *const figures[][3] = {
-	    {"jobs/s", NULL, NULL},
-	    {"latency p50 (us)", "latency p99 (us)", NULL},
-	    {"ticks", "tick late p99 (us)", "tick late max (us)"},
-	};
-	int nfig = mode == SATURATED ? 1 : mode == SPARSE ? 2 : 3;
+	const struct mode_info *m = &modes[mode];
+	char text[1024], ratio_col[64];
+	snprintf(text, sizeof text,
+		 "%s Pools of W workers; %d rounds of %ld jobs after a "
+		 "warm-up, condvar and libpark taking turns. Switches are the "
+		 "process's (voluntary and involuntary) per job. The ratio "
+		 "is libpark over condvar, round by round.",
+		 m->text, runs, jobs);
+	snprintf(ratio_col, sizeof ratio_col,
+		 "libpark / condvar %s (min / median / max)", m->ratio);
+	const char *cols[8] = {"W", "pool"};
+	int ncols = 2;
+	for (int f = 0; f < m->nfig; f++)
+		cols[ncols++] = m->fig[f];
+	cols[ncols++] = "switches per job (median)";
+	cols[ncols++] = ratio_col;
+	md_table(m->title, text, cols, ncols);
+
 	int ws[] = {1, 2, 4, 16};
-	printf("\n%s (%d runs of %ld jobs; min median max)\n", titles[mode],
-	       runs, jobs);
 	for (size_t wi = 0; wi < sizeof ws / sizeof ws[0]; wi++) {
-		double v[IMPLS][3][MAX_RUNS], csw[IMPLS][MAX_RUNS];
+		double v[IMPLS][3][BENCH_MAX_ROUNDS], csw[IMPLS][BENCH_MAX_ROUNDS];
 		for (int k = 0; k < IMPLS; k++) /* warm-up */
 			run_once(mode, (enum impl)k, ws[wi], jobs / 4 + 1);
 		for (int r = 0; r < runs; r++)
@@ -466,31 +479,26 @@ static void table(enum mode mode, long jobs)
 					v[k][f][r] = res.value[f];
 				csw[k][r] = res.csw_per_job;
 			}
-		printf(" W=%d\n", ws[wi]);
-		for (int k = 0; k < IMPLS; k++) {
-			char label[64];
-			for (int f = 0; f < nfig; f++) {
-				snprintf(label, sizeof label, "%s %s",
-					 impl_names[k], figures[mode][f]);
-				print_figure(label, v[k][f], runs);
-			}
-			snprintf(label, sizeof label, "%s switches/job",
-				 impl_names[k]);
-			double m[3];
-			min_med_max(csw[k], runs, m);
-			printf("  %-26s %10.2f %10.2f %10.2f\n", label, m[0],
-			       m[1], m[2]);
-		}
 		/* Pair by pair: run r of libpark against run r of condvar. */
-		double ratio[MAX_RUNS], m[3];
+		double ratio[BENCH_MAX_ROUNDS];
 		for (int r = 0; r < runs; r++)
-			ratio[r] = mode == SATURATED
-				       ? v[LIBPARK][0][r] / v[CONDVAR][0][r]
-				       : v[LIBPARK][1][r] / v[CONDVAR][1][r];
-		min_med_max(ratio, runs, m);
-		printf("  libpark/condvar %-10s %10.2f %10.2f %10.2f\n",
-		       mode == SATURATED ? "jobs/s" : mode == SPARSE ? "p99" : "tick p99",
-		       m[0], m[1], m[2]);
+			ratio[r] = v[LIBPARK][m->ratio_fig][r] /
+				   v[CONDVAR][m->ratio_fig][r];
+		for (int k = 0; k < IMPLS; k++) {
+			char buf[100];
+			printf("| %d | %s |", ws[wi], impl_names[k]);
+			for (int f = 0; f < m->nfig; f++) {
+				struct spread sp = spread_of(v[k][f], runs);
+				if (mode == TIMER && f == 0) /* ticks */
+					printf(" %.0f |", sp.med);
+				else
+					printf(" %s |", spread_str(buf, sp));
+			}
+			printf(" %s |", num(buf, spread_of(csw[k], runs).med));
+			printf(" %s |\n", k == LIBPARK
+					      ? spread_str(buf, spread_of(ratio, runs))
+					      : "");
+		}
 	}
 }
 
@@ -502,7 +510,7 @@ static void empty_wake(long iters)
 	park_idle *set = park_idle_new(d);
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	int waiting = 0, found = 0;
-	double best[2] = {1e30, 1e30};
+	double v[2][BENCH_MAX_ROUNDS];
 	for (int r = 0; r < runs; r++) {
 		int64_t t0 = now_ns();
 		for (long i = 0; i < iters; i++)
@@ -514,73 +522,139 @@ static void empty_wake(long iters)
 			pthread_mutex_unlock(&lock);
 		}
 		int64_t t2 = now_ns();
-		double a = (double)(t1 - t0) / (double)iters;
-		double b = (double)(t2 - t1) / (double)iters;
-		if (a < best[0])
-			best[0] = a;
-		if (b < best[1])
-			best[1] = b;
+		v[0][r] = (double)(t1 - t0) / (double)iters;
+		v[1][r] = (double)(t2 - t1) / (double)iters;
 	}
-	printf("\nnobody idle: the wake check on submit (ns, best of %d runs of %ld)\n",
-	       runs, iters);
-	printf("  libpark park_idle_unpark_one  %8.2f\n", best[0]);
-	printf("  condvar lock+check+unlock     %8.2f\n", best[1]);
+	char text[256], buf[100];
+	snprintf(text, sizeof text,
+		 "What a producer pays per job when every worker is busy. "
+		 "%d rounds of %ld calls.", runs, iters);
+	static const char *const cols[] = {"", "ns per call (min / median / max)"};
+	md_table("pool: the wake check on submit, nobody idle", text, cols, 2);
+	printf("| libpark park_idle_unpark_one | %s |\n",
+	       spread_str(buf, spread_of(v[0], runs)));
+	printf("| condvar lock + check + unlock | %s |\n",
+	       spread_str(buf, spread_of(v[1], runs)));
 	if (found != 0)
-		printf("  (unexpected: %d wakes)\n", found);
+		printf("\n(unexpected: %d wakes on an empty set)\n", found);
 	park_idle_unref(set);
 	park_driver_unref(d);
 }
 
-static int syscall_mode(char **argv)
+static int syscall_mode(const char *mode_name, const char *impl_name,
+			long workers, long jobs)
 {
-	static const char *const modes[] = {"saturated", "sparse", "timer"};
+	static const char *const mode_names[] = {"saturated", "sparse", "timer"};
 	int mode = -1, impl = -1;
 	for (int i = 0; i < 3; i++)
-		if (strcmp(argv[0], modes[i]) == 0)
+		if (mode_name && strcmp(mode_name, mode_names[i]) == 0)
 			mode = i;
 	for (int i = 0; i < IMPLS; i++)
-		if (strcmp(argv[1], impl_names[i]) == 0)
+		if (impl_name && strcmp(impl_name, impl_names[i]) == 0)
 			impl = i;
-	int workers = atoi(argv[2]);
-	long jobs = atol(argv[3]);
 	if (mode < 0 || impl < 0 || workers < 1 || workers > MAX_WORKERS ||
-	    jobs < 0) {
+	    jobs < 1) {
 		fprintf(stderr, "pool: --syscalls saturated|sparse|timer "
-				"condvar|libpark W COUNT\n");
+				"--impl condvar|libpark --workers 1..%d "
+				"--count N\n", MAX_WORKERS);
 		return 2;
 	}
-	if (jobs > 0)
-		run_once((enum mode)mode, (enum impl)impl, workers, jobs);
+	run_once((enum mode)mode, (enum impl)impl, (int)workers, jobs);
 	return 0;
+}
+
+static void usage(FILE *to, const char *argv0)
+{
+	fprintf(to,
+		"usage: %s [--smoke] [--rounds N] [--only TABLE]\n"
+		"       %s --syscalls MODE --impl IMPL --workers W --count N\n"
+		"  --smoke        tiny counts and 3 rounds (make check)\n"
+		"  --rounds N     timed rounds per table, 1 to %d (default 5)\n"
+		"  --only TABLE   empty, saturated, sparse or timer only\n"
+		"  --syscalls MODE  one run of saturated, sparse or timer\n"
+		"                 with N jobs only, for perf\n",
+		argv0, argv0, BENCH_MAX_ROUNDS);
 }
 
 int main(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--smoke") == 0) {
+	static const struct option options[] = {
+	    {"smoke", no_argument, NULL, 's'},
+	    {"rounds", required_argument, NULL, 'r'},
+	    {"syscalls", required_argument, NULL, 'o'},
+	    {"impl", required_argument, NULL, 'i'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"only", required_argument, NULL, 'O'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *mode = NULL, *impl = NULL, *only = NULL;
+	long workers = 0, count = 0, n;
+	for (int c; (c = getopt_long(argc, argv, "sr:o:i:w:n:O:h", options,
+				     NULL)) != -1;) {
+		switch (c) {
+		case 's':
 			scale = 0.01;
 			runs = 3;
-		} else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-			runs = atoi(argv[++i]);
-			if (runs < 1 || runs > MAX_RUNS)
+			break;
+		case 'r':
+			if (!parse_count(optarg, &n) || n < 1 ||
+			    n > BENCH_MAX_ROUNDS) {
+				fprintf(stderr, "pool: --rounds wants 1 to %d, "
+						"not %s\n", BENCH_MAX_ROUNDS, optarg);
 				return 2;
-		} else if (strcmp(argv[i], "--syscalls") == 0 && i + 4 < argc) {
-			return syscall_mode(argv + i + 1);
-		} else {
-			fprintf(stderr, "usage: %s [--smoke] [--runs N] | "
-					"--syscalls MODE IMPL W COUNT\n", argv[0]);
+			}
+			runs = (int)n;
+			break;
+		case 'o':
+			mode = optarg;
+			break;
+		case 'i':
+			impl = optarg;
+			break;
+		case 'w':
+		case 'n':
+			if (!parse_count(optarg, c == 'w' ? &workers : &count)) {
+				fprintf(stderr, "pool: not a count: %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'O':
+			only = optarg;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
+		default:
+			usage(stderr, argv[0]);
 			return 2;
 		}
+	}
+	if (optind < argc) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+	if (mode || impl || workers || count)
+		return syscall_mode(mode, impl, workers, count);
+	if (only && strcmp(only, "empty") && strcmp(only, "saturated") &&
+	    strcmp(only, "sparse") && strcmp(only, "timer")) {
+		fprintf(stderr, "pool: --only takes one of empty, saturated, "
+				"sparse, timer\n");
+		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* The producer's 50 us schedule needs a tight sleep. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	printf("libpark %s pool bench, %s sleeper; %ld CPUs\n",
-	       park_version_string(), park__sleeper_name,
-	       sysconf(_SC_NPROCESSORS_ONLN));
-	empty_wake((long)(10000000 * scale) + 1);
-	table(SATURATED, (long)(200000 * scale) + 1);
-	table(SPARSE, (long)(10000 * scale) + 1);
-	table(TIMER, (long)(10000 * scale) + 1);
+	printf("\n## Worker pool, %s sleeper (%s: %s)\n", PARK_BENCH_SLEEPER,
+	       PARK_BENCH_LINK, program_name(argv[0]));
+	if (!only || strcmp(only, "empty") == 0)
+		empty_wake((long)(10000000 * scale) + 1);
+	if (!only || strcmp(only, "saturated") == 0)
+		table(SATURATED, (long)(200000 * scale) + 1);
+	if (!only || strcmp(only, "sparse") == 0)
+		table(SPARSE, (long)(10000 * scale) + 1);
+	if (!only || strcmp(only, "timer") == 0)
+		table(TIMER, (long)(10000 * scale) + 1);
 	return 0;
 }

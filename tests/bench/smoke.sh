@@ -1,20 +1,90 @@
 #!/bin/sh
-# make check's quick pass over the benchmarks, once per library variant:
-# every measurement runs and prints its figures (the full run is make
-# bench) (TAP).
+# make check's pass over every benchmark: tests/bench/run.sh --smoke, the
+# whole of make bench with tiny counts. Each part must have produced its
+# tables, and what holds at any count must hold: the self_pair fast path
+# makes no system call, and no wake is made on an empty idle set (TAP).
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+$SHELL "$srcdir/tests/bench/run.sh" --smoke >"$report" 2>/dev/null
+status=$?
 n=0
 fail=0
-for prog in ${PARK_BENCH_PROGRAMS:?}; do
+check() { # NAME COMMAND...
 	n=$((n + 1))
-	if out=$(./"$prog" --smoke 2>&1) &&
-		echo "$out" | grep -q 'libpark/this' &&
-		echo "$out" | grep -q 'heap bytes per parker'; then
-		echo "ok $n - benchmark smoke run, $(echo "$out" | head -n 1 | sed 's/.*bench, //; s/;.*//')"
-	else
-		echo "not ok $n - benchmark smoke run, $prog"
-		fail=1
-	fi
-	echo "$out" | sed 's/^/# /'
+	name=$1
+	shift
+	if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; fail=1; fi
+}
+# section HEADING: the lines of the section whose heading line starts with
+# HEADING, up to the next section of its level.
+section() {
+	awk -v h="$1" 'index($0, h) == 1 { on = 1; next } on && /^## / { exit } on' "$report"
+}
+tables() { section "$1" | grep -c '^### '; }
+has() { grep -qF -- "$1" "$report"; }
+
+check "run.sh --smoke exits 0" test "$status" = 0
+check "the header names the machine, load and commit" \
+	sh -c "grep -q '^| machine | ' '$report' && grep -q '^| load average' '$report' && grep -q '^| commit | ' '$report'"
+for prog in $PARK_BENCH_PROGRAMS; do
+	sleeper=${prog##*-}
+	heading="## C benchmarks, $sleeper sleeper ("
+	check "$sleeper: 9 tables" test "$(tables "$heading")" = 9
+	check "$sleeper: every spin budget measured, twice" \
+		test "$(section "$heading" | grep -c "^| libpark, spin [0-9]* us |")" = 8
 done
+if ! has "Neither perf"; then
+	check "system calls counted for 7 operations" \
+		test "$(section "## System calls per operation" | grep -c '^| [a-z_0-9]* |')" = 7
+	# self_pair's row: every column's median is 0 (no system call).
+	check "self_pair makes no system call" \
+		sh -c "grep '^| self_pair |' '$report' | awk -F'|' '{ for (i = 3; i <= 8; i++) { split(\$i, v, \" / \"); if (v[2] + 0 != 0) exit 1 } }'"
+else
+	echo "# no system-call counter (perf or strace) here"
+fi
+for prog in $PARK_POOL_PROGRAMS; do
+	sleeper=${prog##*-}
+	check "pool, $sleeper: 4 tables" test "$(tables "## Worker pool, $sleeper sleeper (")" = 4
+done
+if ! has "Neither perf"; then
+	check "pool: system calls counted for 16 configurations" \
+		test "$(section "## System calls per job, worker pool" | grep -c '^| [a-z]*, [a-z]*, W=')" = 16
+fi
+check "pool: no wake on an empty idle set" sh -c "! grep -q unexpected '$report'"
+if [ -n "${PARK_SERVER_PROGRAM:-}" ] && command -v ab >/dev/null 2>&1; then
+	check "HTTP server: 12 rows, no lost request" \
+		sh -c "test \"\$(grep -c '^| [0-9]* µs |' '$report')\" = 12 &&
+			grep '^| [0-9]* µs |' '$report' | awk -F'|' '\$7 + 0 != 0 { exit 1 }'"
+else
+	echo "# HTTP server not measured (no evhttp or no ab)"
+fi
+if [ -n "${PYTHON:-}" ]; then
+	check "Python: 2 tables" test "$(tables "## Python: park against threading.Event")" = 2
+else
+	echo "# Python not measured (no module in this build)"
+fi
+# Bad arguments: a message on stderr, nothing on stdout, status 2.
+refused() { # PROGRAM ARGS...
+	out=$("$@" 2>"$report.err")
+	status=$?
+	test "$status" = 2 && test -z "$out" && test -s "$report.err"
+}
+bench=./$(echo "$PARK_BENCH_PROGRAMS" | cut -d' ' -f1)
+pool=./$(echo "$PARK_POOL_PROGRAMS" | cut -d' ' -f1)
+check "bench refuses --rounds 0" refused "$bench" --rounds 0
+check "bench refuses --rounds 32" refused "$bench" --rounds 32
+check "bench refuses --only with an unknown table" refused "$bench" --only self_pair,nope
+check "bench refuses an unknown --syscalls operation" refused "$bench" --syscalls nope --count 10
+check "bench refuses --syscalls without --count" refused "$bench" --syscalls self_pair
+check "bench refuses --count 1.5" refused "$bench" --syscalls self_pair --count 1.5
+check "bench refuses a stray argument" refused "$bench" self_pair
+check "pool refuses --rounds x" refused "$pool" --rounds x
+check "pool refuses an unknown mode" refused "$pool" --syscalls fast --impl libpark --workers 2 --count 10
+check "pool refuses 17 workers" refused "$pool" --syscalls sparse --impl libpark --workers 17 --count 10
+if [ -n "${PYTHON:-}" ]; then
+	check "Python bench refuses --rounds 0" refused "$PYTHON" "$srcdir/python/bench/bench_park.py" --rounds 0
+fi
+rm -f "$report.err"
 echo "1..$n"
+sed 's/^/# /' "$report"
 exit $fail

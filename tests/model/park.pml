@@ -17,6 +17,13 @@
  *   -DBROKEN_POST_FIRST  (with SEM) unpark posts before its swap
  *   -DEXTRA_UNPARK       each unparker may unpark once more, early (the
  *                        full model: ~50x the states; tests/model/run.sh --full)
+ *   -DSPIN               a park that lost the driver first spins: it looks
+ *                        at the word any number of times, takes a token it
+ *                        finds as the fast path does, ends by its timeout
+ *                        (timed parks), or gives up and goes on to sleep
+ *   -DBROKEN_SPIN_PUBLISH  (with SPIN) after the spin, PARKED_CONDVAR is
+ *                        published by a check of the word and a store, not
+ *                        by a compare-and-swap
  * The BROKEN variants must each produce a counterexample.
  */
 
@@ -200,11 +207,36 @@ inline sleeper_wait(i, timed, timed_out) {
 #endif
 }
 
+/* park_parker_set_spin: before the sleeper, watch the word. Nothing is
+ * published while spinning (the word stays EMPTY), so each look is the
+ * fast path again; the number of looks is the budget, chosen freely. */
+inline spin(i, timed, r) {
+	do
+	:: atomic {
+		state[i] == NOTIFIED ->
+		state[i] = EMPTY; tokens[i]++; assert(tokens[i] <= unparks[i])
+	   };
+	   r = R_TOKEN; break
+	:: timed -> r = R_TIMEOUT; break   /* the deadline came first */
+	:: break                           /* the budget is spent */
+	od
+}
+
 inline park_sleeper(i, timed, r) {
+#ifdef SPIN
+	spin(i, timed, r);
+	if
+	:: r != 0 -> skip
+	:: else ->
+#endif
 #if !defined(FUTEX) && !defined(SEM)
 	lock(i);
 #endif
+#ifdef BROKEN_SPIN_PUBLISH
+	if :: state[i] == EMPTY -> state[i] = PARKED_CONDVAR; ok = true :: else -> ok = false fi;
+#else
 	atomic { if :: state[i] == EMPTY -> state[i] = PARKED_CONDVAR; ok = true :: else -> ok = false fi };
+#endif
 	if
 	:: !ok -> take_raced(i); r = R_TOKEN
 	:: ok ->
@@ -240,6 +272,9 @@ inline park_sleeper(i, timed, r) {
 #ifndef FUTEX
 	unlock(i)
 #endif
+#endif
+#ifdef SPIN
+	fi
 #endif
 }
 

@@ -53,5 +53,10 @@ verify "idle set: join, re-check, park (condvar)" pass -DIDLE $idle_jobs
 verify "idle set: join, re-check, park (futex)" pass -DIDLE -DFUTEX $idle_jobs
 verify "idle set without the re-check" counterexample -DIDLE -DBROKEN_NO_RECHECK $idle_jobs
 verify "sem posted before the swap" counterexample -DSEM -DBROKEN_POST_FIRST
+verify "spin before the sleeper (condvar)" pass -DSPIN
+verify "spin before the sleeper (futex)" pass -DSPIN -DFUTEX
+verify "spin before the sleeper (sem)" pass -DSPIN -DSEM
+verify "idle set with spinning workers (futex)" pass -DIDLE -DSPIN -DFUTEX $idle_jobs
+verify "spin, then PARKED_CONDVAR by a look and a store" counterexample -DSPIN -DFUTEX -DBROKEN_SPIN_PUBLISH
 echo "1..$n"
 exit $fail
