@@ -101,12 +101,18 @@ describe("park errors", function()
 
   it("returns nil, message, errno name on a runtime failure", function()
     -- epoll cannot watch a regular file: libevent refuses with EPERM.
+    -- poll and select (EVENT_NOEPOLL) watch it, always ready.
     local d = park.Driver()
     local path = os.tmpname()
     local file = assert(io.open(path))
     local handle, message, name = d:io(file, "r", function() end)
     file:close()
     os.remove(path)
+    if os.getenv("EVENT_NOEPOLL") then
+      assert.is_not_nil(handle, message)
+      handle:cancel()
+      return
+    end
     assert.is_nil(handle)
     assert.equals("EPERM", name)
     assert.matches("^park: libevent cannot watch fd %d+: ", message)
