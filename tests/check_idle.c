@@ -15,12 +15,9 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -524,27 +521,12 @@ END_TEST
  * everything but exit is fatal), unpark_one and count on an empty set run
  * many times and the child exits normally. A control child proves the
  * filter kills. */
-static void forbid_syscalls(void)
-{
-	struct sock_filter code[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		     offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-	};
-	struct sock_fprog prog = {sizeof code / sizeof code[0], code};
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-		_exit(3);
-}
-
 static int child_status(void (*body)(void))
 {
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		forbid_syscalls();
+		forbid_system_calls();
 		body();
 		syscall(SYS_exit, 0);
 	}
@@ -579,6 +561,8 @@ START_TEST(test_empty_unpark_one_makes_no_system_call)
 	ck_assert_int_eq(park_idle_unpark_one(set), 0);
 	ck_assert_int_eq(park_idle_count(set), 0);
 	int status = child_status(control_getpid);
+	if (seccomp_refused(status))
+		return;
 	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
 		      "the filter did not kill a getpid (status %d)", status);
 	status = child_status(empty_set_calls);

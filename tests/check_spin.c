@@ -11,12 +11,9 @@
 #include "park-internal.h"
 
 #include <errno.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -173,21 +170,6 @@ static void *park_once(void *arg)
 	return NULL;
 }
 
-static void forbid_syscalls(void)
-{
-	struct sock_filter code[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		     offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-	};
-	struct sock_fprog prog = {sizeof code / sizeof code[0], code};
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-		syscall(SYS_exit_group, 3);
-}
-
 static int unpark_in_filtered_child(int64_t budget)
 {
 	pid_t pid = fork();
@@ -213,7 +195,7 @@ static int unpark_in_filtered_child(int64_t budget)
 		usleep(20 * 1000);
 		if (park_ended)
 			syscall(SYS_exit_group, 6);
-		forbid_syscalls();
+		forbid_system_calls();
 		park_unparker_unpark(u);
 		while (!park_ended)
 			park__cpu_relax();
@@ -241,6 +223,8 @@ START_TEST(test_unpark_of_a_spinning_parker_makes_no_system_call)
 	ck_assert_int_eq(park_parker_park(parker), PARK_TOKEN);
 
 	int status = unpark_in_filtered_child(0);
+	if (seccomp_refused(status))
+		return;
 	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
 		      "the filter did not kill a futex wake (status %d)",
 		      status);

@@ -52,6 +52,15 @@ pid_t park_thread_tid(struct park_thread *t);
 int park_thread_join(struct park_thread *t);
 
 /* Runs the suites with TAP output on stdout, one line per test. */
+/* Kills the calling process at its next system call other than exit and
+ * exit_group (a seccomp filter), to prove code makes none; for a forked
+ * child. Where filters are refused (qemu-user does not emulate seccomp) it
+ * exits with SECCOMP_REFUSED instead, which seccomp_refused() recognises
+ * in the parent. */
+#define SECCOMP_REFUSED 3
+void forbid_system_calls(void);
+bool seccomp_refused(int status);
+
 int run_suites(Suite *first, ...);
 
 #endif
