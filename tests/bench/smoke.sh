@@ -36,9 +36,11 @@ done
 if ! has "Neither perf"; then
 	check "system calls counted for 7 operations" \
 		test "$(section "## System calls per operation" | grep -c '^| [a-z_0-9]* |')" = 7
-	# self_pair's row: every column's median is 0 (no system call).
+	# self_pair's row: every column's median is below 0.1 calls per
+	# pair. Not exactly 0: with smoke counts one stray call of a runtime
+	# (a sanitizer's, the dynamic loader's) moves "all" by 1/180.
 	check "self_pair makes no system call" \
-		sh -c "grep '^| self_pair |' '$report' | awk -F'|' '{ for (i = 3; i <= 8; i++) { split(\$i, v, \" / \"); if (v[2] + 0 != 0) exit 1 } }'"
+		sh -c "grep '^| self_pair |' '$report' | awk -F'|' '{ for (i = 3; i <= 8; i++) { split(\$i, v, \" / \"); if (v[2] + 0 >= 0.1) exit 1 } }'"
 else
 	echo "# no system-call counter (perf or strace) here"
 fi
