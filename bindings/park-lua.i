@@ -80,17 +80,37 @@ typedef int park_count;
 	}
 }
 
+/* A spin budget: a number of seconds, nothing else (0 turns it off). A
+ * missing one gets this message too, not SWIG's count of arguments: the
+ * default typemap runs before that count, and never supplies a value. */
+%typemap(default) double spin {
+	if (lua_gettop(L) == $argnum - 1) {
+		lua_pushstring(L, "park: spin must be a number of seconds, not no value");
+		SWIG_fail;
+	}
+	$1 = 0;
+}
+%typemap(in) double spin {
+	if (lua_type(L, $input) != LUA_TNUMBER) {
+		lua_pushfstring(L, "park: spin must be a number of seconds, not %s",
+				luaL_typename(L, $input));
+		SWIG_fail;
+	}
+	$1 = lua_tonumber(L, $input);
+}
+
 /* Counters: a plain table, {tokens = 1, ...}, which pairs() can walk. */
 %ignore Stats;
 %typemap(out) Stats * {
 	if (!$1)
 		PARK_RAISE(-ENOMEM);
-	lua_createtable(L, 0, 5);
+	lua_createtable(L, 0, 6);
 	park_lua_set_count(L, "parks_driver", $1->parks_driver);
 	park_lua_set_count(L, "parks_sleeper", $1->parks_sleeper);
 	park_lua_set_count(L, "tokens", $1->tokens);
 	park_lua_set_count(L, "timeouts", $1->timeouts);
 	park_lua_set_count(L, "spurious", $1->spurious);
+	park_lua_set_count(L, "parks_spin", $1->parks_spin);
 	free($1);
 	SWIG_arg++;
 }
@@ -211,6 +231,7 @@ static int park_lua_failure(lua_State *L, int code)
 {
 	switch (code) {
 	case PARK_BINDING_BAD_TIMEOUT:
+	case PARK_BINDING_BAD_SPIN:
 	case -EINVAL:
 		lua_pushfstring(L, "park: %s", park_binding_message(code));
 		return 0;

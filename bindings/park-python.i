@@ -53,6 +53,8 @@ static PyObject *park_py_post(park_driver *d, PyObject *driver,
 %ignore Parker::park;
 %ignore Parker::park_until;
 %ignore Parker::stats;
+%ignore Parker::set_spin;
+%ignore Parker::spin;
 %ignore park_binding_monotonic;
 
 %include "park.i"
@@ -197,6 +199,12 @@ static int park_binding_park_until(park_parker *p,
  * are frozen at their value from before the park, as libpark's own counters
  * show a park only when it ends.
  *
+ * A park spins (park_parker_set_spin) once, at its start, however many
+ * slices it is made of: the ledger holds the parker's budget, and the
+ * slices after the first get what is left of the budget the park started
+ * with, so a main-thread park that nobody wakes burns its budget once, not
+ * once every slice. The budget the script set is put back when it ends.
+ *
  * The ledger is also the parker's record of the idle set it joined through
  * park.IdleSet (below), since libpark has no call that says so.
  */
@@ -210,6 +218,9 @@ struct Ledger {
 	struct park_stats before;
 	bool frozen;
 	bool ran_driver;
+	/* The spin budget the script set, in ns: what libpark has between
+	 * parks; a sliced park narrows libpark's copy (above). With the GIL. */
+	int64_t spin_ns;
 	/* The set this parker joined and has not left, and the parker,
 	 * referenced while it is in the set. With the GIL. */
 	IdleSet *idle;
@@ -233,6 +244,7 @@ static void park_py_add(struct park_stats *to, const struct park_stats *a,
 	to->tokens += sign * (a->tokens - b->tokens);
 	to->timeouts += sign * (a->timeouts - b->timeouts);
 	to->spurious += sign * (a->spurious - b->spurious);
+	to->parks_spin += sign * (a->parks_spin - b->parks_spin);
 }
 
 static void park_py_counters(park_parker *p, const Ledger *l,
@@ -268,10 +280,12 @@ static int park_py_slice(Ledger *l, park_parker *p, int64_t ns,
 	}
 	if (r >= 0 && l->ran_driver && !(r & PARK_DRIVER)) {
 		/* Count the park as libpark counts a DRIVER result: as a
-		 * driver park (one hidden one shows again), not a sleeper one. */
+		 * driver park (one hidden one shows again), not a sleeper or a
+		 * spin one. */
 		park_py_raw(p, &post);
 		l->hidden.parks_driver--;
 		l->hidden.parks_sleeper += post.parks_sleeper - pre.parks_sleeper;
+		l->hidden.parks_spin += post.parks_spin - pre.parks_spin;
 		r |= PARK_DRIVER;
 	}
 	l->frozen = false;
@@ -290,9 +304,11 @@ static int64_t park_py_now_ns(void)
  * the park's result, or PARK_PY_ERROR_SET with what a handler raised. */
 static int park_py_sliced(Ledger *l, park_parker *p, int64_t end_ns)
 {
+	int64_t start = park_py_now_ns(), budget = l->spin_ns;
+	bool narrowed = false;
+	int r;
 	for (;;) {
 		bool hidden;
-		int r;
 		if (end_ns < 0) {
 			r = park_py_slice(l, p, PARK_PY_SLICE_NS, NULL, false,
 					  &hidden);
@@ -304,12 +320,20 @@ static int park_py_sliced(Ledger *l, park_parker *p, int64_t end_ns)
 			r = park_py_slice(l, p, -1, &end, last, &hidden);
 		}
 		if (!hidden)
-			return r;
+			break;
 		if (PyErr_CheckSignals() < 0) {
 			l->frozen = false;
-			return PARK_PY_ERROR_SET;
+			r = PARK_PY_ERROR_SET;
+			break;
 		}
+		int64_t left = budget - (park_py_now_ns() - start);
+		park_parker_set_spin(p, left > 0 ? left : 0);
+		narrowed = true;
 	}
+	/* The script's budget, which another thread may have changed. */
+	if (narrowed)
+		park_parker_set_spin(p, l->spin_ns);
+	return r;
 }
 
 /* Every park of the Python API. ns < 0: until woken; 0: poll the driver
@@ -353,13 +377,25 @@ typedef struct {} Ledger;
 			s = $self->before;
 		else
 			park_py_counters(p, $self, &s);
-		return Py_BuildValue("(KKKKK)",
+		return Py_BuildValue("(KKKKKK)",
 				     (unsigned long long)s.parks_driver,
 				     (unsigned long long)s.parks_sleeper,
 				     (unsigned long long)s.tokens,
 				     (unsigned long long)s.timeouts,
-				     (unsigned long long)s.spurious);
+				     (unsigned long long)s.spurious,
+				     (unsigned long long)s.parks_spin);
 	}
+
+	/* park.Parker.spin's setter: ns already checked (0 to INT64_MAX). */
+	park_result set_spin(Parker *p, int64_t ns) {
+		int r = park_parker_set_spin(p, ns);
+		if (r == 0)
+			$self->spin_ns = ns;
+		return r;
+	}
+
+	/* The budget the script set, in ns. */
+	int64_t spin() { return $self->spin_ns; }
 
 	/* park.Parker.park: ns < 0 until woken, 0 poll, > 0 timeout; main:
 	 * this is the main thread. Raises what a callback or a signal

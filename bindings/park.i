@@ -10,7 +10,8 @@
  * park_binding_park() and park_binding_park_until(), and includes this
  * file after its typemaps and before its own C glue. A language whose
  * checks live elsewhere (Python's are in park/__init__.py) %ignores the
- * seconds-based park, park_until and stats and adds its own.
+ * seconds-based park, park_until, set_spin, spin and stats and adds its
+ * own.
  */
 
 %{
@@ -26,6 +27,7 @@
 #define PARK_BINDING_BAD_TIMEOUT (-100001)
 #define PARK_BINDING_ERROR_SET (-100002) /* Python: exception already set */
 #define PARK_BINDING_REINIT_IN_CALLBACK (-100003) /* EDEADLK of reinit */
+#define PARK_BINDING_BAD_SPIN (-100004)
 
 typedef int park_result;
 typedef int park_bool;
@@ -41,6 +43,9 @@ static const char *park_binding_message(int code)
 	switch (code) {
 	case PARK_BINDING_BAD_TIMEOUT:
 		return "timeout must be a non-negative number of seconds (or none)";
+	case PARK_BINDING_BAD_SPIN:
+		return "spin must be a finite number of seconds from 0 to "
+		       "9223372036.854775807 (int64 nanoseconds)";
 	case -EINVAL:
 		return "invalid argument";
 	case -EBUSY:
@@ -70,6 +75,20 @@ static inline int park_binding_timeout_ns(double seconds, int64_t *ns)
 	}
 	double n = ceil(seconds * 1e9);
 	*ns = n >= 9.2e18 ? INT64_MAX : (int64_t)n;
+	return 0;
+}
+
+/* A spin budget in seconds to libpark's nanoseconds, to the nearest one
+ * (so that a budget reads back as it was set). Unlike a timeout there is
+ * no "none": libpark takes any int64_t, and anything past it is an error,
+ * not a budget to clamp (a spin that long is a mistake, not a wish). */
+static inline int park_binding_spin_ns(double seconds, int64_t *ns)
+{
+	/* 2^63: the first double past INT64_MAX; NaN fails too. */
+	double n = nearbyint(seconds * 1e9);
+	if (!(n >= 0 && n < 9223372036854775808.0))
+		return PARK_BINDING_BAD_SPIN;
+	*ns = (int64_t)n;
 	return 0;
 }
 
@@ -151,6 +170,7 @@ typedef struct {
 	uint64_t tokens;
 	uint64_t timeouts;
 	uint64_t spurious;
+	uint64_t parks_spin;
 } Stats;
 %mutable;
 %extend Stats {
@@ -202,6 +222,14 @@ typedef struct {} Unparker;
 		int err = park_binding_deadline(deadline, &ts, &bounded);
 		return err ? err : park_binding_park_until($self, bounded ? &ts : NULL);
 	}
+
+	/* Seconds to spin before sleeping on the sleeper (0: never). */
+	park_result set_spin(double spin) {
+		int64_t ns;
+		int err = park_binding_spin_ns(spin, &ns);
+		return err ? err : park_parker_set_spin($self, ns);
+	}
+	double spin() { return park_parker_get_spin($self) / 1e9; }
 
 	Unparker *unparker() { return park_unparker_new($self); }
 	Parker *clone() { return park_parker_clone($self); }

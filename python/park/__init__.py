@@ -64,10 +64,11 @@ class Wake(enum.IntFlag):
 _WAKES = tuple(Wake(r) for r in range(_core.REASON_MASK + _core.DRIVER + 1))
 
 Stats = namedtuple(
-    "Stats", "parks_driver parks_sleeper tokens timeouts spurious")
+    "Stats", "parks_driver parks_sleeper tokens timeouts spurious parks_spin")
 Stats.__doc__ = """A parker's counters: parks that ran the driver, parks that
-slept on the sleeper, tokens consumed, timeouts, and returns that were neither
-(driver events or shutdown). A park that raised is not counted."""
+slept on the sleeper, tokens consumed, timeouts, returns that were neither
+(driver events or shutdown), and parks that ended while spinning, before the
+sleeper (see :attr:`Parker.spin`). A park that raised is not counted."""
 
 
 # ---- arguments: every number is checked here, the same way ---------------
@@ -104,6 +105,31 @@ def _timeout_ns(timeout):
         return -1
     ns = _seconds_ns(timeout, "timeout")
     return -1 if ns is None else ns
+
+
+# libpark takes any int64_t budget; beyond it is an error, not "none".
+_SPIN_MAX_NS = 2 ** 63 - 1
+
+
+def _spin_ns(value):
+    """A spin budget in seconds as nanoseconds, to the nearest one (so that
+    it reads back as it was set)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("spin must be a number of seconds, "
+                        f"not {type(value).__name__}")
+    if not value >= 0:  # also NaN
+        raise ValueError("spin must be a non-negative number of seconds, "
+                         f"not {value!r}")
+    if isinstance(value, int):
+        ns = value * _NS
+    elif value > _SPIN_MAX_NS / _NS:  # also inf, which round() refuses
+        ns = None
+    else:
+        ns = round(value * _NS)
+    if ns is None or ns > _SPIN_MAX_NS:
+        raise ValueError("spin must be at most 9223372036.854775807 seconds "
+                         f"(int64 nanoseconds), not {value!r}")
+    return ns
 
 
 def _deadline_ns(deadline):
@@ -554,6 +580,27 @@ class Parker(_Handle):
         """The :class:`Driver` this parker shares."""
         return self._driver
 
+    @property
+    def spin(self):
+        """Seconds a park may spin before it sleeps, a float; 0.0 (the
+        default) never spins. A park that finds no token and does not get
+        the driver's loop watches for an unpark this long, burning its
+        core, before it sleeps on its own sleeper: an unpark that comes
+        meanwhile costs neither thread a system call. Never longer than
+        the park's timeout, never before the driver's loop; a park counts
+        in ``stats().parks_spin`` when it ended spinning. Worth it only
+        when every spinning thread has a core of its own. Set it from any
+        thread (kept to the nearest nanosecond); parks that start later
+        use it. TypeError for a non-number, ValueError for a negative,
+        NaN or infinite value or one past 2**63-1 nanoseconds."""
+        self._handle()
+        return self._ledger.spin() / _NS
+
+    @spin.setter
+    def spin(self, seconds):
+        h = self._handle()
+        self._ledger.set_spin(h, _spin_ns(seconds))
+
     def park(self, timeout=None):
         """Sleep until unparked, the timeout passes, or the driver served
         events. ``timeout`` is in seconds: None waits for ever, 0 polls the
@@ -587,12 +634,14 @@ class Parker(_Handle):
         return Unparker._wrap(self._handle().unparker())
 
     def clone(self):
-        """Returns a new :class:`Parker` with its own token, on the same
-        driver."""
+        """Returns a new :class:`Parker` with its own token and the same
+        :attr:`spin`, on the same driver."""
         twin = Parker.__new__(Parker)
         twin._h = self._handle().clone()
         twin._driver = self._driver
         twin._ledger = _core.Ledger()
+        # The script's budget: libpark's copy may be a sliced park's rest.
+        twin._ledger.set_spin(twin._h, self._ledger.spin())
         return twin
 
     def shutdown(self):

@@ -350,7 +350,7 @@ class TestMainThread(unittest.TestCase):
         t.join()
         self.assertEqual(seen, [1, 1, 1])
         self.assertEqual(s.count(), 0)
-        self.assertEqual(p.stats(), park.Stats(1, 0, 1, 0, 0))
+        self.assertEqual(p.stats(), park.Stats(1, 0, 1, 0, 0, 0))
 
     def test_timed_park_across_slices(self):
         d = park.Driver()
@@ -359,7 +359,7 @@ class TestMainThread(unittest.TestCase):
         start = time.monotonic()
         self.assertEqual(s.park(p, 0.12), W.TIMED_OUT | W.DRIVER)
         self.assertGreaterEqual(time.monotonic() - start, 0.12)
-        self.assertEqual(p.stats(), park.Stats(1, 0, 0, 1, 0))
+        self.assertEqual(p.stats(), park.Stats(1, 0, 0, 1, 0, 0))
         self.assertEqual(s.count(), 0)
 
     @timing

@@ -113,8 +113,8 @@ class TestTokens(unittest.TestCase):
         t.start()
         self.assertEqual(self.p.park(0.3).reason, W.TIMED_OUT)
         t.join()
-        self.assertEqual(seen[-1], park.Stats(0, 0, 10, 0, 0))
-        self.assertEqual(worker.stats(), park.Stats(0, 0, 10, 0, 0))
+        self.assertEqual(seen[-1], park.Stats(0, 0, 10, 0, 0, 0))
+        self.assertEqual(worker.stats(), park.Stats(0, 0, 10, 0, 0, 0))
         s = self.p.stats()
         self.assertEqual((s.timeouts, s.parks_driver + s.parks_sleeper,
                           s.tokens), (1, 1, 0))

@@ -80,7 +80,7 @@ class TestCallSoonThreadsafe(unittest.TestCase):
         self.assertEqual(got, [])  # not before a park runs the loop
         self.assertEqual(self.p.park(), W.EVENTS | W.DRIVER)
         self.assertEqual(got, ["x"])
-        self.assertEqual(self.p.stats(), park.Stats(1, 0, 0, 0, 1))
+        self.assertEqual(self.p.stats(), park.Stats(1, 0, 0, 0, 1, 0))
 
     def test_a_poll_runs_them(self):
         got = []
@@ -127,7 +127,7 @@ class TestCallSoonThreadsafe(unittest.TestCase):
         self.assertEqual(len(ran), 1)
         if not tap.UNDER_VALGRIND:
             self.assertLess(ended - ran[0], 0.04)
-        self.assertEqual(self.p.stats(), park.Stats(1, 0, 0, 0, 1))
+        self.assertEqual(self.p.stats(), park.Stats(1, 0, 0, 0, 1, 0))
 
     def test_exception_ends_the_park_and_the_rest_run_next(self):
         ran = []

@@ -46,7 +46,7 @@ class TestThreads(unittest.TestCase):
             p = park.Parker()
             threading.Timer(delay, p.unparker().unpark).start()
             self.assertEqual(p.park(), W.TOKEN | W.DRIVER, delay)
-            self.assertEqual(p.stats(), park.Stats(1, 0, 1, 0, 0), delay)
+            self.assertEqual(p.stats(), park.Stats(1, 0, 1, 0, 0, 0), delay)
 
     @timing
     def test_python_threads_run_while_one_is_parked(self):

@@ -26,8 +26,12 @@ def main() -> None:
         p.park_until(time.monotonic() + 0.001)
         twin: park.Parker = p.clone()
         u.clone().unpark()
+        p.spin = 20e-6
+        budget: float = p.spin
+        p.spin = 0
         s: park.Stats = p.stats()
-        total: int = s.parks_driver + s.parks_sleeper + s.tokens
+        total: int = s.parks_driver + s.parks_sleeper + s.tokens + s.parks_spin
+        assert budget == 20e-6
         assert total >= 0 and twin.driver is driver
 
         calls: List[str] = []

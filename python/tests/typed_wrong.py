@@ -11,3 +11,4 @@ p.unparker().unpark(1)  # wrong: call-arg
 w: str = p.park()  # wrong: assignment
 park.IdleSet(p)  # wrong: arg-type
 park.IdleSet(p.driver).park(p.driver)  # wrong: arg-type
+p.spin = "fast"  # wrong: assignment

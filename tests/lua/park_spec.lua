@@ -112,7 +112,7 @@ describe("park", function()
     p:park()
     p:park(0)
     assert.same({tokens = 1, timeouts = 1, parks_driver = 1,
-                 parks_sleeper = 0, spurious = 0}, p:stats())
+                 parks_sleeper = 0, spurious = 0, parks_spin = 0}, p:stats())
     if math.type then
       assert.equals("integer", math.type(p:stats().tokens))
     end
