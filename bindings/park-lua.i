@@ -263,20 +263,65 @@ static int park_lua_failure(lua_State *L, int code)
 		SWIG_fail;                                                     \
 	} while (0)
 
+/* One park: of p through set when set is not NULL, until a deadline when
+ * until is not NULL, else for ns (< 0: untimed). */
+struct park_lua_park {
+	park_idle *set;
+	park_parker *p;
+	int64_t ns;
+	const struct timespec *until;
+};
+
+static int park_lua_park_once(const struct park_lua_park *t)
+{
+	if (t->until)
+		return park_parker_park_until(t->p, t->until);
+	if (t->set)
+		return park_idle_park(t->set, t->p, t->ns);
+	return t->ns < 0 ? park_parker_park(t->p)
+			 : park_parker_park_timeout(t->p, t->ns);
+}
+
+/* A loop that did nothing for Lua but re-arm a timer that came early
+ * (bindings/lua/events.c) would make the park return "events" with no
+ * callback run; such a park goes on for what is left of its timeout, as a
+ * C park sleeps out its own early timer, so that "events" always means a
+ * callback ran. The parker's stats count each try. */
+static int park_lua_park(struct park_lua_park t)
+{
+	if (park_lua_events_dispatching(park_parker_get_driver(t.p)))
+		return -EDEADLK;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		park_lua_events_loop_begin();
+		int r = park_lua_park_once(&t);
+		if (r < 0 || PARK_REASON(r) != PARK_EVENTS ||
+		    !park_lua_events_loop_only_early())
+			return r;
+		if (t.until || t.ns < 0)
+			continue;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t spent = (int64_t)(now.tv_sec - start.tv_sec) * 1000000000 +
+				(now.tv_nsec - start.tv_nsec);
+		if (t.ns <= spent)
+			return (r & PARK_DRIVER) | PARK_TIMED_OUT;
+		t.ns -= spent;
+		start = now;
+	}
+}
+
 static int park_binding_park(park_parker *p, int64_t ns)
 {
-	if (park_lua_events_dispatching(park_parker_get_driver(p)))
-		return -EDEADLK;
-	return ns < 0 ? park_parker_park(p) : park_parker_park_timeout(p, ns);
+	return park_lua_park((struct park_lua_park){.p = p, .ns = ns});
 }
 
 static int park_binding_park_until(park_parker *p,
 				   const struct timespec *deadline)
 {
-	if (park_lua_events_dispatching(park_parker_get_driver(p)))
-		return -EDEADLK;
-	return deadline ? park_parker_park_until(p, deadline)
-			: park_parker_park(p);
+	return park_lua_park(
+	    (struct park_lua_park){.p = p, .ns = -1, .until = deadline});
 }
 
 /* After a park of p returned r >= 0: run the callbacks its driver's loop
@@ -630,9 +675,8 @@ PARK_RAISE_ON_NULL(IdleSet::IdleSet)
 		int err = park_binding_timeout_ns(timeout, &ns);
 		if (err)
 			return err;
-		if (park_lua_events_dispatching(park_parker_get_driver(member)))
-			return -EDEADLK;
-		int r = park_idle_park($self, member, ns);
+		int r = park_lua_park((struct park_lua_park){
+		    .set = $self, .p = member, .ns = ns});
 		/* A Lua state parks one parker at a time: busy means in
 		 * another set. */
 		if (r == -EBUSY)

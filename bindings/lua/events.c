@@ -87,6 +87,14 @@ struct dispatch_frame {
 };
 static _Thread_local struct dispatch_frame *dispatching;
 
+/* What the loop callbacks of this thread's current park did: a timer came
+ * early and was re-armed; a callback was queued (or left queued, the
+ * kick). The loop runs inside the park of the thread that parks, so a
+ * thread's own marks are its park's. */
+static _Thread_local struct {
+	bool early, queued;
+} loop_marks;
+
 static int64_t monotonic_ns(void)
 {
 	struct timespec ts;
@@ -162,6 +170,7 @@ static bool timer_due(struct park_lua_reg *reg)
 	if (now < reg->due_ns) {
 		struct timeval tv = ns_to_timeval(reg->due_ns - now);
 		event_add(reg->ev, &tv);
+		loop_marks.early = true;
 		return false;
 	}
 	if (reg->repeat_ns > 0) {
@@ -185,6 +194,7 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 	/* Fired again before its callback ran: it runs once. */
 	if (!reg->queued)
 		ready_append(reg->box, reg);
+	loop_marks.queued = true;
 }
 
 static void on_kick(evutil_socket_t fd, short what, void *arg)
@@ -192,6 +202,17 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	loop_marks.queued = true;
+}
+
+void park_lua_events_loop_begin(void)
+{
+	loop_marks.early = loop_marks.queued = false;
+}
+
+bool park_lua_events_loop_only_early(void)
+{
+	return loop_marks.early && !loop_marks.queued;
 }
 
 /* --- boxes ---------------------------------------------------------------- */

@@ -57,6 +57,11 @@ void park_lua_events_close(lua_State *L, int i);
  * d's loop queued, on L. Returns how many ran; a callback's error is raised
  * from here, and the callbacks queued behind it run at the next park. */
 int park_lua_events_dispatch(lua_State *L, park_driver *d);
+/* Around one park of this thread: begin clears the marks its loop
+ * callbacks leave; only_early says whether that loop did nothing for Lua
+ * but re-arm a timer that libevent's coarse clock fired early. */
+void park_lua_events_loop_begin(void);
+bool park_lua_events_loop_only_early(void);
 /* True while this thread runs d's callbacks: a park on d would wait for a
  * loop that cannot run until the callback returns. */
 bool park_lua_events_dispatching(const park_driver *d);
