@@ -137,9 +137,14 @@ def wait_sleeping(native_id, timeout=20.0, pid="self", where=None):
         calls = _SLEEP_CALLS["sleeper"] | _SLEEP_CALLS["driver"]
     else:
         calls = _SLEEP_CALLS[where]
+    # Three looks in a row, 1 ms apart: a thread that waits for the GIL
+    # (a futex wait too) while this one reads /proc holding it gets the
+    # GIL in between, and does not look asleep the next time.
     deadline = time.monotonic() + timeout
+    seen = 0
     while time.monotonic() < deadline:
-        if _blocked_call(pid, native_id) in calls:
+        seen = seen + 1 if _blocked_call(pid, native_id) in calls else 0
+        if seen == 3:
             return True
         time.sleep(0.001)
     return False

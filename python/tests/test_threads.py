@@ -29,7 +29,9 @@ class TestThreads(unittest.TestCase):
         main_id = threading.get_native_id()
 
         def waker():
-            ids.append(tap.wait_sleeping(main_id))
+            # In the driver's wait: a futex wait could be the main
+            # thread's wait for the GIL, before it parks at all.
+            ids.append(tap.wait_sleeping(main_id, where="driver"))
             u.unpark()
 
         t = threading.Thread(target=waker)
