@@ -37,7 +37,9 @@ for p in $packages; do
 done
 # A libpark under /usr/local comes first for pkg-config, ld.so, python and
 # lua: the consumers would not be testing the packages.
-shadow=$(find /usr/local -name '*libpark*' -o -name 'park.so' -o -name 'park' 2>/dev/null || true)
+# (Files only: make uninstall leaves empty directories, as automake does.)
+shadow=$(find /usr/local \( -name '*libpark*' -o -name 'park.so' -o -path '*/park/*' \) \
+	! -type d 2>/dev/null || true)
 [ -z "$shadow" ] || die "remove the libpark under /usr/local first: $shadow"
 
 if [ $# -ge 1 ]; then
