@@ -283,10 +283,13 @@ static int park_lua_park_once(const struct park_lua_park *t)
 }
 
 /* A loop that did nothing for Lua but re-arm a timer that came early
- * (bindings/lua/events.c) would make the park return "events" with no
- * callback run; such a park goes on for what is left of its timeout, as a
- * C park sleeps out its own early timer, so that "events" always means a
- * callback ran. The parker's stats count each try. */
+ * (bindings/lua/events.c) would make the park return "events" for nothing
+ * the script can see; such a park goes on for what is left of its timeout,
+ * as a C park sleeps out its own early timer, and the timer runs in it.
+ * The parker's stats count each try. A set park leaves the set between
+ * tries, which the idle-set protocol would not allow in C (an unpark_one
+ * in the gap would find nobody): in Lua nothing can call it then, since a
+ * set and its parkers stay in this lua_State, which is parked here. */
 static int park_lua_park(struct park_lua_park t)
 {
 	if (park_lua_events_dispatching(park_parker_get_driver(t.p)))
