@@ -345,7 +345,9 @@ START_TEST(test_idle_park_uses_no_more_cpu_than_its_budget)
 			 PARK_TIMED_OUT);
 	int64_t cpu = thread_cpu_ns() - cpu0, elapsed = now_ns() - t0;
 	ck_assert_int_ge(elapsed, timeout);
-	ck_assert_msg(cpu <= budget + 10 * MS,
+	/* Under valgrind the sleep's entry and exit cost many times their
+	 * CPU: the bound says nothing there. */
+	ck_assert_msg(under_valgrind() || cpu <= budget + 10 * MS,
 		      "a %lld ms park with a %lld ms budget used %lld us of CPU",
 		      (long long)(elapsed / MS), (long long)(budget / MS),
 		      (long long)(cpu / 1000));
