@@ -39,13 +39,6 @@ static void teardown(void)
 	park_driver_unref(driver);
 }
 
-static struct park_stats stats_of(const park_parker *p)
-{
-	struct park_stats s = {.size = sizeof s};
-	ck_assert_int_eq(park_parker_get_stats(p, &s), 0);
-	return s;
-}
-
 START_TEST(test_version_matches_header_and_package)
 {
 	ck_assert_str_eq(park_version_string(), PARK_VERSION_STRING);

@@ -40,13 +40,6 @@ static void teardown(void)
 	park_driver_unref(driver);
 }
 
-static struct park_stats stats_of(const park_parker *p)
-{
-	struct park_stats s = {.size = sizeof s};
-	ck_assert_int_eq(park_parker_get_stats(p, &s), 0);
-	return s;
-}
-
 /* Runs fn(arg) from inside a callback of p's driver, during one park of p;
  * returns what that park returned. */
 static int park_around(park_parker *p, event_callback_fn fn, void *arg)

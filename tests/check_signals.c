@@ -71,13 +71,6 @@ static void teardown(void)
 	park_driver_unref(driver);
 }
 
-static struct park_stats stats_of(const park_parker *p)
-{
-	struct park_stats s = {.size = sizeof s};
-	ck_assert_int_eq(park_parker_get_stats(p, &s), 0);
-	return s;
-}
-
 /* --- the timer ------------------------------------------------------------ */
 
 static void install(int sig, void (*handler)(int))

@@ -54,13 +54,6 @@ static bool under_valgrind(void)
 	return getenv("PARK_UNDER_VALGRIND") != NULL;
 }
 
-static struct park_stats stats_of(const park_parker *p)
-{
-	struct park_stats s = {.size = sizeof s};
-	ck_assert_int_eq(park_parker_get_stats(p, &s), 0);
-	return s;
-}
-
 /* The kernel's view of thread tid: 'R' running or runnable, 'S' asleep. */
 static char thread_state(pid_t tid)
 {

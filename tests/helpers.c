@@ -346,3 +346,10 @@ bool seccomp_refused(int status)
 	       "no system call check\n");
 	return true;
 }
+
+struct park_stats stats_of(const park_parker *p)
+{
+	struct park_stats s = {.size = sizeof s};
+	ck_assert_int_eq(park_parker_get_stats(p, &s), 0);
+	return s;
+}

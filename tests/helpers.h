@@ -61,6 +61,9 @@ int park_thread_join(struct park_thread *t);
 void forbid_system_calls(void);
 bool seccomp_refused(int status);
 
+/* p's counters; fails the test when get_stats does. */
+struct park_stats stats_of(const park_parker *p);
+
 int run_suites(Suite *first, ...);
 
 #endif
