@@ -39,7 +39,7 @@ fi
 if ! command -v dpkg-gensymbols >/dev/null 2>&1; then
 	n=$((n + 1))
 	echo "ok $n # SKIP dpkg-gensymbols is not installed"
-elif out=$(cd "$work" && dpkg-gensymbols -c4 -plibpark1 -v1.0.0-1 \
+elif out=$(cd "$work" && dpkg-gensymbols -c4 -plibpark1 -v1.1.0-1 \
 		-Isymbols -O/dev/null -e"$OLDPWD/$so" 2>&1); then
 	ok "dpkg-gensymbols -c4 finds it exact for $so"
 else
