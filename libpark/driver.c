@@ -28,6 +28,13 @@ struct park_driver {
 	_Atomic uint32_t refs;
 	_Atomic bool locked;
 	_Atomic bool shut_down;
+	/* A park_driver_wake() that no blocking driver park has answered
+	 * yet. The wake channel alone cannot hold it: a poll that runs the
+	 * loop would consume the channel's edge (issue 21, item 3). */
+	_Atomic bool wake_pending;
+	/* Set by the lock holder while it polls: a poll leaves wake_pending
+	 * for the next blocking park. */
+	bool polling;
 	/* The wake channel (configure --with-wake): an eventfd, whose read
 	 * end doubles as the write end, or a pipe. */
 	int wake_read_fd;
@@ -124,6 +131,11 @@ static void wake_channel_ready(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (d->wake_needs_drain)
 		wake_channel_drain(d, fd);
+	/* A blocking park returns for this, so it answers every wake whose
+	 * write it saw; one whose write comes after this store finds the
+	 * channel readable again. */
+	if (!d->polling)
+		atomic_store(&d->wake_pending, false);
 	park__post_run(&d->posts, true);
 }
 
@@ -437,6 +449,9 @@ int park_driver_wake(park_driver *d)
 		return -EINVAL;
 	if (park__driver_forked(d))
 		return -ECHILD;
+	/* Before the write, so that whichever loop sees the write also sees
+	 * the flag. A lock-free atomic store: async-signal-safe. */
+	atomic_store(&d->wake_pending, true);
 	return park__driver_wake(d);
 }
 
@@ -509,7 +524,11 @@ void park__driver_disarm(park_driver *d)
 
 int park__driver_run_once(park_driver *d)
 {
-	int rc = run_loop(d, EVLOOP_ONCE);
+	/* A wake that a poll left pending (or whose write a poll consumed)
+	 * ends this park at once; the loop still runs, without blocking, so
+	 * what is ready is served. */
+	bool woken = atomic_exchange(&d->wake_pending, false);
+	int rc = run_loop(d, woken ? EVLOOP_NONBLOCK : EVLOOP_ONCE);
 	park__driver_disarm(d);
 	if (rc < 0)
 		return rc;
@@ -520,7 +539,10 @@ int park__driver_run_once(park_driver *d)
 
 int park__driver_poll(park_driver *d)
 {
-	return run_loop(d, EVLOOP_NONBLOCK);
+	d->polling = true;
+	int rc = run_loop(d, EVLOOP_NONBLOCK);
+	d->polling = false;
+	return rc;
 }
 
 /* A parent thread held the driver when the process forked: libevent's copy
@@ -562,8 +584,11 @@ int park_driver_reinit(park_driver *d)
 	bases_reinit(d);
 	if (atomic_load(&d->locked) && !d->owns_base)
 		return -EBUSY;
-	/* Posts copied from the parent are the parent's to run. */
+	/* Posts copied from the parent are the parent's to run, and a wake
+	 * it left pending was for its loop. */
 	park__post_run(&d->posts, false);
+	atomic_store(&d->wake_pending, false);
+	d->polling = false;
 	event_del(d->wake_event);
 	event_del(d->timer_event);
 	/* Closed first, so the new channel can take the same descriptor. */

@@ -427,6 +427,133 @@ START_TEST(test_pool_shutdown_sequence)
 }
 END_TEST
 
+/* A wake is for the next blocking driver park: the worker loop of
+ * libpark(3) polls after every job, and a poll must not use it up. */
+START_TEST(test_poll_leaves_a_wake_for_the_next_blocking_park)
+{
+	ck_assert_int_eq(park_driver_wake(driver), 0);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 0),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 0),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+	int64_t start = now_ns();
+	ck_assert_int_eq(park_parker_park_timeout(parker, 10000 * MS),
+			 PARK_EVENTS | PARK_DRIVER);
+	ck_assert_int_lt(now_ns() - start, LATE_NS);
+	/* One-shot: the park after it sleeps. */
+	ck_assert_int_eq(park_parker_park_timeout(parker, 5 * MS),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+}
+END_TEST
+
+static void wake_driver(void *arg)
+{
+	struct ran *r = arg;
+	record(r);
+	ck_assert_int_eq(park_driver_wake(driver), 0);
+}
+
+/* The same for a wake that lands while a poll runs the loop (here from
+ * a posted function the poll runs), and a second poll after it. */
+START_TEST(test_wake_during_a_poll_is_left_for_the_next_blocking_park)
+{
+	struct ran r = {0, 0, 0};
+	ck_assert_int_eq(park_driver_post(driver, wake_driver, &r), 0);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 0),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_int_eq(r.count, 1);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 0),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+	int64_t start = now_ns();
+	ck_assert_int_eq(park_parker_park_timeout(parker, 10000 * MS),
+			 PARK_EVENTS | PARK_DRIVER);
+	ck_assert_int_lt(now_ns() - start, LATE_NS);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 5 * MS),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+}
+END_TEST
+
+/* A wake consumed by a blocking park is gone: a wake that lands while a
+ * thread sleeps in the loop ends that park only. */
+START_TEST(test_wake_taken_by_a_blocking_park_is_not_left_over)
+{
+	struct park_thread t;
+	park_thread_start_in_driver(&t, parker, -1);
+	ck_assert_int_eq(park_driver_wake(driver), 0);
+	ck_assert_int_eq(park_thread_join(&t), PARK_EVENTS | PARK_DRIVER);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 0),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 5 * MS),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+}
+END_TEST
+
+static void unpark_from_post(void *arg)
+{
+	struct ran *r = arg;
+	record(r);
+	ck_assert_int_eq(park_unparker_unpark(unparker), 0);
+}
+
+/* What a park returns when it runs a posted function: a poll says what
+ * every poll says; a blocking park says PARK_EVENTS, unless a token
+ * (here one the function leaves) ends it. */
+START_TEST(test_what_the_park_that_runs_a_post_returns)
+{
+	struct ran r = {0, 0, 0};
+	ck_assert_int_eq(park_driver_post(driver, record, &r), 0);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 0),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_int_eq(r.count, 1);
+	ck_assert_int_eq(park_driver_post(driver, record, &r), 0);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 10000 * MS),
+			 PARK_EVENTS | PARK_DRIVER);
+	ck_assert_int_eq(r.count, 2);
+	ck_assert_int_eq(park_driver_post(driver, unpark_from_post, &r), 0);
+	ck_assert_int_eq(park_parker_park(parker), PARK_TOKEN | PARK_DRIVER);
+	ck_assert_int_eq(r.count, 3);
+}
+END_TEST
+
+static void shut_down_from_post(void *arg)
+{
+	struct ran *r = arg;
+	record(r);
+	ck_assert_int_eq(park_driver_shutdown(driver), 0);
+}
+
+/* A posted function that shuts the driver down: the park that ran it
+ * reports the shutdown, blocking or not. */
+START_TEST(test_shutdown_from_a_posted_function_wins)
+{
+	struct ran r = {0, 0, 0};
+	ck_assert_int_eq(park_driver_post(driver, shut_down_from_post, &r), 0);
+	ck_assert_int_eq(park_parker_park(parker), PARK_SHUTDOWN | PARK_DRIVER);
+	ck_assert_int_eq(r.count, 1);
+}
+END_TEST
+
+START_TEST(test_shutdown_from_a_posted_function_wins_over_a_token)
+{
+	struct ran r = {0, 0, 0};
+	ck_assert_int_eq(park_driver_post(driver, unpark_from_post, &r), 0);
+	ck_assert_int_eq(park_driver_post(driver, shut_down_from_post, &r), 0);
+	ck_assert_int_eq(park_parker_park(parker), PARK_TOKEN | PARK_DRIVER);
+	ck_assert_int_eq(r.count, 2);
+}
+END_TEST
+
+/* After shutdown a wake has nobody to wake and says so with 0. */
+START_TEST(test_wake_after_shutdown_returns_0)
+{
+	ck_assert_int_eq(park_driver_shutdown(driver), 0);
+	ck_assert_int_eq(park_driver_wake(driver), 0);
+	ck_assert_int_eq(park_driver_wake(driver), 0);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 5 * MS),
+			 PARK_TIMED_OUT);
+}
+END_TEST
+
 static Suite *post_suite(void)
 {
 	Suite *s = suite_create("post");
@@ -445,6 +572,15 @@ static Suite *post_suite(void)
 	tcase_add_test(tc, test_wake_with_nobody_in_the_loop);
 	tcase_add_test(tc, test_after_shutdown_the_application_may_run_the_base);
 	tcase_add_test(tc, test_pool_shutdown_sequence);
+	tcase_add_test(tc, test_poll_leaves_a_wake_for_the_next_blocking_park);
+	tcase_add_test(tc,
+		       test_wake_during_a_poll_is_left_for_the_next_blocking_park);
+	tcase_add_test(tc, test_wake_taken_by_a_blocking_park_is_not_left_over);
+	tcase_add_test(tc, test_what_the_park_that_runs_a_post_returns);
+	tcase_add_test(tc, test_shutdown_from_a_posted_function_wins);
+	tcase_add_test(tc,
+		       test_shutdown_from_a_posted_function_wins_over_a_token);
+	tcase_add_test(tc, test_wake_after_shutdown_returns_0);
 	suite_add_tcase(s, tc);
 	return s;
 }
