@@ -7,9 +7,13 @@
 #include "config.h"
 
 #include "helpers.h"
+#ifdef PARK_WHITE_BOX
+#include "park-internal.h"
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -643,6 +647,55 @@ START_TEST(test_driver_new_near_the_descriptor_limit)
 }
 END_TEST
 
+START_TEST(test_ref_of_null_is_einval)
+{
+	errno = 0;
+	ck_assert_ptr_null(park_driver_ref(NULL));
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(park_parker_ref(NULL));
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(park_unparker_ref(NULL));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+/* park_driver_wake is async-signal-safe: a handler that calls it leaves
+ * errno as the code it interrupted had it. */
+static _Atomic int wake_in_handler_result = 1;
+
+static void wake_in_handler(int sig)
+{
+	(void)sig;
+	wake_in_handler_result = park_driver_wake(driver);
+}
+
+START_TEST(test_wake_in_a_handler_leaves_errno_alone)
+{
+	struct sigaction sa = {.sa_handler = wake_in_handler}, old;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, &old), 0);
+	errno = E2BIG;
+	ck_assert_int_eq(raise(SIGUSR1), 0);
+	ck_assert_int_eq(errno, E2BIG);
+	ck_assert_int_eq(wake_in_handler_result, 0);
+#ifdef PARK_WHITE_BOX
+	/* The failing write is the path that sets errno inside. */
+	park__fault_arm(PARK_FAULT_WAKE_WRITE, 0);
+	errno = E2BIG;
+	ck_assert_int_eq(raise(SIGUSR1), 0);
+	park__fault_disarm();
+	ck_assert_int_eq(errno, E2BIG);
+	ck_assert_int_eq(wake_in_handler_result, -EIO);
+#endif
+	ck_assert_int_eq(sigaction(SIGUSR1, &old, NULL), 0);
+	/* The first wake is pending for the next driver park. */
+	ck_assert_int_eq(park_parker_park_timeout(parker, 10000 * MS),
+			 PARK_EVENTS | PARK_DRIVER);
+}
+END_TEST
+
 Suite *edges_suite(void)
 {
 	Suite *s = suite_create("edges");
@@ -675,6 +728,8 @@ Suite *edges_suite(void)
 	tcase_add_test(tc, test_unpark_in_a_callback_leaves_a_wake);
 	tcase_add_test(tc, test_stats_size_inside_a_field_gets_whole_fields);
 	tcase_add_test(tc, test_adopted_base_is_used_until_the_last_unparker);
+	tcase_add_test(tc, test_ref_of_null_is_einval);
+	tcase_add_test(tc, test_wake_in_a_handler_leaves_errno_alone);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("descriptors");

@@ -265,6 +265,36 @@ START_TEST(test_child_park_on_the_inherited_driver_is_refused)
 }
 END_TEST
 
+/* The parker whose thread was parked in the parent at the fork: a park
+ * that would block checks for a park in progress first (-EBUSY), before
+ * anything else; a poll checks the driver first (-ECHILD until reinit),
+ * and after reinit finds it busy too. */
+static void child_meets_the_busy_parker(void *arg)
+{
+	(void)arg;
+	struct timespec past = {0, 0}, later;
+	clock_gettime(CLOCK_MONOTONIC, &later);
+	later.tv_sec += 10;
+	CHILD_CHECK(park_parker_park(parker) == -EBUSY);
+	CHILD_CHECK(park_parker_park_timeout(parker, MS) == -EBUSY);
+	CHILD_CHECK(park_parker_park_until(parker, &later) == -EBUSY);
+	CHILD_CHECK(park_parker_park_until(parker, &past) == -EBUSY);
+	CHILD_CHECK(park_parker_park_timeout(parker, 0) == -ECHILD);
+	CHILD_CHECK(park_driver_reinit(driver) == 0);
+	CHILD_CHECK(park_parker_park_timeout(parker, 0) == -EBUSY);
+	CHILD_CHECK(park_parker_park_timeout(parker, MS) == -EBUSY);
+	child_frees_everything(NULL);
+}
+
+START_TEST(test_child_busy_parker_refusals_in_order)
+{
+	struct park_thread t;
+	park_thread_start_in_driver(&t, parker, -1);
+	ck_assert_int_eq(in_child(child_meets_the_busy_parker, NULL), 0);
+	assert_still_parked_then_woken(&t, unparker, PARK_TOKEN | PARK_DRIVER);
+}
+END_TEST
+
 /* --- (c) the child reinitialises and parks in a loop of its own --------- */
 
 struct child_loop {
@@ -736,6 +766,7 @@ Suite *fork_suite(void)
 	tcase_add_test(tc,
 		       test_child_freeing_an_adopted_base_leaves_the_parent_served);
 	tcase_add_test(tc, test_child_park_on_the_inherited_driver_is_refused);
+	tcase_add_test(tc, test_child_busy_parker_refusals_in_order);
 	tcase_add_test(tc, test_child_reinit_parks_in_its_own_loop);
 	tcase_add_test(tc, test_child_reinit_keeps_an_idle_base_and_its_events);
 	tcase_add_test(tc, test_child_reinit_of_a_held_adopted_base_is_refused);

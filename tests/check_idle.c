@@ -249,6 +249,69 @@ START_TEST(test_park_zero_keeps_token)
 }
 END_TEST
 
+/* Membership ends only with a leave (park_idle_park leaves for its
+ * caller): a plain park of a joined parker keeps it idle, whatever ends
+ * that park. */
+START_TEST(test_plain_park_keeps_membership)
+{
+	park_parker *p = park_parker_new(driver);
+	ck_assert_int_eq(park_idle_join(set, p), 0);
+	ck_assert_int_eq(PARK_REASON(park_parker_park_timeout(p, 5 * MS)),
+			 PARK_TIMED_OUT);
+	ck_assert_int_eq(PARK_REASON(park_parker_park_timeout(p, 0)),
+			 PARK_TIMED_OUT);
+	ck_assert_int_eq(park_idle_count(set), 1);
+	ck_assert_int_eq(park_idle_join(set, p), -EBUSY);
+	ck_assert_int_eq(park_idle_leave(set, p), 1);
+	ck_assert_int_eq(park_idle_count(set), 0);
+	park_parker_unref(p);
+}
+END_TEST
+
+/* Only unpark_one and unpark_all take a parker: a token from its own
+ * unparker wakes it but leaves it in the set. */
+START_TEST(test_own_unparker_does_not_take_from_the_set)
+{
+	park_parker *p = park_parker_new(driver);
+	park_unparker *u = park_unparker_new(p);
+	ck_assert_int_eq(park_idle_join(set, p), 0);
+	ck_assert_int_eq(park_unparker_unpark(u), 0);
+	ck_assert_int_eq(park_idle_count(set), 1);
+	ck_assert_int_eq(park_parker_park(p), PARK_TOKEN);
+	ck_assert_int_eq(park_idle_count(set), 1);
+	ck_assert_int_eq(park_idle_leave(set, p), 1);
+	park_unparker_unref(u);
+	park_parker_unref(p);
+}
+END_TEST
+
+static void unpark_one_now(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ck_assert_int_eq(park_idle_unpark_one(arg), 1);
+}
+
+/* park_idle_park ends for its own reason while unpark_one takes the
+ * parker (here a poll, whose loop runs the unpark): it returns what the
+ * park returned, and the token waits for the next park. */
+START_TEST(test_idle_park_that_times_out_while_taken_keeps_the_token)
+{
+	park_parker *p = park_parker_new(driver);
+	struct event *ev = event_new(park_driver_get_base(driver), -1, 0,
+				     unpark_one_now, set);
+	event_active(ev, 0, 0);
+	ck_assert_int_eq(park_idle_park(set, p, 0), PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_int_eq(park_idle_count(set), 0);
+	ck_assert_int_eq(park_idle_leave(set, p), -EINVAL);
+	int64_t start = now_ns();
+	ck_assert_int_eq(park_parker_park_timeout(p, 10000 * MS), PARK_TOKEN);
+	ck_assert_int_lt(now_ns() - start, LATE_NS);
+	event_free(ev);
+	park_parker_unref(p);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	park_parker *p = park_parker_new(driver);
@@ -815,6 +878,10 @@ static Suite *idle_suite(void)
 	tcase_add_test(tc, test_empty_unpark_one_makes_no_system_call);
 	tcase_add_test(tc, test_rounds_one_worker_no_job_lost);
 	tcase_add_test(tc, test_hammer_no_job_lost_or_run_twice);
+	tcase_add_test(tc, test_plain_park_keeps_membership);
+	tcase_add_test(tc, test_own_unparker_does_not_take_from_the_set);
+	tcase_add_test(tc,
+		       test_idle_park_that_times_out_while_taken_keeps_the_token);
 #ifdef PARK_WHITE_BOX
 	tcase_add_test(tc, test_fault_set_allocation);
 	tcase_add_test(tc, test_fault_wake_write_in_unpark_one);
