@@ -533,6 +533,19 @@ START_TEST(test_shutdown_from_a_posted_function_wins)
 }
 END_TEST
 
+/* A poll says what every poll says, shutdown or not; the next one sees
+ * the shutdown. */
+START_TEST(test_poll_that_runs_a_shutting_down_post)
+{
+	struct ran r = {0, 0, 0};
+	ck_assert_int_eq(park_driver_post(driver, shut_down_from_post, &r), 0);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 0),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+	ck_assert_int_eq(r.count, 1);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 0), PARK_SHUTDOWN);
+}
+END_TEST
+
 START_TEST(test_shutdown_from_a_posted_function_wins_over_a_token)
 {
 	struct ran r = {0, 0, 0};
@@ -578,6 +591,7 @@ static Suite *post_suite(void)
 	tcase_add_test(tc, test_wake_taken_by_a_blocking_park_is_not_left_over);
 	tcase_add_test(tc, test_what_the_park_that_runs_a_post_returns);
 	tcase_add_test(tc, test_shutdown_from_a_posted_function_wins);
+	tcase_add_test(tc, test_poll_that_runs_a_shutting_down_post);
 	tcase_add_test(tc,
 		       test_shutdown_from_a_posted_function_wins_over_a_token);
 	tcase_add_test(tc, test_wake_after_shutdown_returns_0);
