@@ -431,8 +431,9 @@ class Driver(_Handle):
     def wake(self):
         """Make the thread asleep in the driver's loop return from its
         park (``Wake.EVENTS | Wake.DRIVER``), whichever parker it is; if
-        none is in it, the next park that runs the loop returns at once.
-        From any thread. Returns None."""
+        none is in it, the next blocking park that runs the loop returns at
+        once (a poll, ``park(0)``, leaves the wake for it). From any thread.
+        Returns None."""
         self._handle().wake()
 
     def shutdown(self):
@@ -604,7 +605,8 @@ class Parker(_Handle):
     def park(self, timeout=None):
         """Sleep until unparked, the timeout passes, or the driver served
         events. ``timeout`` is in seconds: None waits for ever, 0 polls the
-        driver once without consuming a token. Returns a :class:`Wake`.
+        driver once without consuming a token or a pending
+        :meth:`Driver.wake`. Returns a :class:`Wake`.
         Raises ValueError for a negative or NaN timeout, and whatever a
         driver callback run by this park raised."""
         h = self._handle()
