@@ -295,6 +295,31 @@ START_TEST(test_child_busy_parker_refusals_in_order)
 }
 END_TEST
 
+/* park_idle_park passes the park's -ECHILD through, and leaves the set. */
+static void child_idle_parks_on_inherited_driver(void *arg)
+{
+	(void)arg;
+	park_idle *set = park_idle_new(driver);
+	park_parker *own = park_parker_clone(parker);
+	CHILD_CHECK(set && own);
+	CHILD_CHECK(park_idle_park(set, own, -1) == -ECHILD);
+	CHILD_CHECK(park_idle_park(set, own, MS) == -ECHILD);
+	CHILD_CHECK(park_idle_park(set, own, 0) == -ECHILD);
+	CHILD_CHECK(park_idle_count(set) == 0);
+	CHILD_CHECK(park_idle_leave(set, own) == -EINVAL);
+	park_parker_unref(own);
+	park_idle_unref(set);
+}
+
+START_TEST(test_child_idle_park_is_refused)
+{
+	struct park_thread t;
+	park_thread_start_in_driver(&t, parker, -1);
+	ck_assert_int_eq(in_child(child_idle_parks_on_inherited_driver, NULL), 0);
+	assert_still_parked_then_woken(&t, unparker, PARK_TOKEN | PARK_DRIVER);
+}
+END_TEST
+
 /* --- (c) the child reinitialises and parks in a loop of its own --------- */
 
 struct child_loop {
@@ -767,6 +792,7 @@ Suite *fork_suite(void)
 		       test_child_freeing_an_adopted_base_leaves_the_parent_served);
 	tcase_add_test(tc, test_child_park_on_the_inherited_driver_is_refused);
 	tcase_add_test(tc, test_child_busy_parker_refusals_in_order);
+	tcase_add_test(tc, test_child_idle_park_is_refused);
 	tcase_add_test(tc, test_child_reinit_parks_in_its_own_loop);
 	tcase_add_test(tc, test_child_reinit_keeps_an_idle_base_and_its_events);
 	tcase_add_test(tc, test_child_reinit_of_a_held_adopted_base_is_refused);
