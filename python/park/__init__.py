@@ -27,7 +27,6 @@ import os
 import signal as _signal
 import sys
 import threading
-import weakref
 from collections import deque, namedtuple
 
 from . import core as _core
@@ -291,8 +290,9 @@ class Handle:
         self._fn = self._args = self._table = None
 
     def _fire(self):
-        # Called by park.core inside a park, with the GIL. Attributes may
-        # be gone when the garbage collector is taking a cycle apart.
+        # Called by park.core inside a park, with the GIL, as
+        # Handle._fire(handle). Attributes may be gone when the garbage
+        # collector is taking a cycle apart.
         fn = getattr(self, "_fn", None)
         if fn is None:
             return
@@ -330,22 +330,20 @@ class Driver(_Handle):
 
     # _events: every registered Handle, which keeps it (and through it
     # its callback) alive while registered; the others index them.
-    # _posted: (callback, args) from call_soon_threadsafe, not run yet;
-    # _ref: the weak reference the loop's doorbells hold; _bells: how many
-    # doorbells are in flight (park-python.i); _forks: _forks when the
-    # queue was made (a child's copy of the parent's queue is not its own).
+    # _posted: (callback, args) from call_soon_threadsafe, not run yet,
+    # which park.core's doorbells reach through a weak reference (here, the
+    # garbage collector sees it); _forks: _forks when the queue was made (a
+    # child's copy of the parent's queue is not its own).
     __slots__ = ("_events", "_readers", "_writers", "_signals", "_posted",
-                 "_ref", "_bells", "_forks")
+                 "_forks")
 
     def __init__(self):
-        self._h = _core.Driver()
+        self._posted = deque()
+        self._h = _core.Driver(self._posted)
         self._events = {}
         self._readers = {}
         self._writers = {}
         self._signals = {}
-        self._posted = deque()
-        self._ref = weakref.ref(self)
-        self._bells = 0
         self._forks = _forks
 
     def close(self):
@@ -364,13 +362,12 @@ class Driver(_Handle):
         # as libpark runs a driver's posts when it is freed; the Driver is
         # closed first, so they cannot post again. At interpreter shutdown
         # nothing may run: it is dropped.
-        posted = getattr(self, "_posted", None)
-        self._posted = deque()  # doorbells that ring now find nothing
+        queue = getattr(self, "_posted", None)
+        posted = deque(queue or ())
+        if queue:
+            queue.clear()  # doorbells that ring now find nothing
         self._h = None
-        if not posted:
-            return
-        if sys.is_finalizing() or self._forks != _forks:
-            posted.clear()
+        if not posted or sys.is_finalizing() or self._forks != _forks:
             return
         while posted:
             fn, args = posted.popleft()
@@ -393,16 +390,7 @@ class Driver(_Handle):
         None."""
         h = self._handle()
         _callback(callback)
-        h.post(self, (callback, args))
-
-    def _run_posted(self):
-        # Called by park.core's doorbell on the loop thread: the callbacks
-        # queued when it rang; one that raises leaves the rest queued (the
-        # doorbell rings again for them).
-        posted = self._posted
-        for _ in range(len(posted)):
-            fn, args = posted.popleft()
-            fn(*args)
+        h.post((callback, args))
 
     def reinit(self):
         """In a child made by :func:`os.fork`: make the driver usable in
@@ -419,10 +407,9 @@ class Driver(_Handle):
         forked since the driver was made, it does nothing. Returns
         None."""
         h = self._handle()
-        replaced = h.reinit()
+        replaced = h.reinit(self._forks != _forks)
         if self._forks != _forks:
             self._posted.clear()
-            self._bells = 0
             self._forks = _forks
         if replaced:
             for handle in list(self._events):
@@ -458,7 +445,7 @@ class Driver(_Handle):
         handle._driver = self
         handle._fn, handle._args = fn, args
         handle._table, handle._key, handle._once = table, key, once
-        handle._event = _core.Event(h, fd, what, handle)
+        handle._event = _core.Event(h, fd, what, handle, Handle._fire)
         self._events[handle] = None
         try:
             handle._event.add(ns)
@@ -562,8 +549,7 @@ class Parker(_Handle):
     at a time; a second gets ``RuntimeError``.
     """
 
-    # _ledger: what the main thread's sliced parks hide from the counters.
-    __slots__ = ("_driver", "_ledger")
+    __slots__ = ("_driver",)
 
     def __init__(self, driver=None):
         if driver is None:
@@ -573,7 +559,6 @@ class Parker(_Handle):
                             f"not {type(driver).__name__}")
         self._h = _core.Parker(driver._handle())
         self._driver = driver
-        self._ledger = _core.Ledger()
 
     @property
     def driver(self):
@@ -593,13 +578,11 @@ class Parker(_Handle):
         thread (kept to the nearest nanosecond); parks that start later
         use it. TypeError for a non-number, ValueError for a negative,
         NaN or infinite value or one past 2**63-1 nanoseconds."""
-        self._handle()
-        return self._ledger.spin() / _NS
+        return self._handle().spin() / _NS
 
     @spin.setter
     def spin(self, seconds):
-        h = self._handle()
-        self._ledger.set_spin(h, _spin_ns(seconds))
+        self._handle().set_spin(_spin_ns(seconds))
 
     def park(self, timeout=None):
         """Sleep until unparked, the timeout passes, or the driver served
@@ -609,7 +592,7 @@ class Parker(_Handle):
         driver callback run by this park raised."""
         h = self._handle()
         ns = -1 if timeout is None else _timeout_ns(timeout)
-        return _WAKES[self._ledger.park(h, ns, _get_ident() == _main_ident)]
+        return _WAKES[h.park(ns, _get_ident() == _main_ident)]
 
     def park_until(self, deadline):
         """Like :meth:`park`, until ``deadline``, a :func:`time.monotonic`
@@ -619,13 +602,14 @@ class Parker(_Handle):
         ns = _deadline_ns(deadline)
         main = _get_ident() == _main_ident
         if ns is None:
-            return _WAKES[self._ledger.park(h, -1, main)]
-        return _WAKES[self._ledger.park_until(h, ns, main)]
+            return _WAKES[h.park(-1, main)]
+        return _WAKES[h.park_until(ns, main)]
 
     def close(self):
         """Release the parker: it leaves the :class:`IdleSet` it joined, if
         any, and is unusable afterwards. Returns None."""
-        self._ledger.forget_idle()
+        if self._h is not None:
+            self._h.forget_idle()
         self._h = None
 
     def unparker(self):
@@ -639,9 +623,6 @@ class Parker(_Handle):
         twin = Parker.__new__(Parker)
         twin._h = self._handle().clone()
         twin._driver = self._driver
-        twin._ledger = _core.Ledger()
-        # The script's budget: libpark's copy may be a sliced park's rest.
-        twin._ledger.set_spin(twin._h, self._ledger.spin())
         return twin
 
     def shutdown(self):
@@ -652,7 +633,7 @@ class Parker(_Handle):
     def stats(self):
         """Returns the counters of this parker, as a :class:`Stats`. A park
         in progress is counted when it ends."""
-        return Stats(*self._ledger.counters(self._handle()))
+        return Stats(*self._handle().counters())
 
     def __repr__(self):
         if self._h is None:
@@ -748,7 +729,7 @@ class IdleSet(_Handle):
         :meth:`leave`. Raises RuntimeError if it has joined a set and not
         left it. From the parker's own thread. Returns None."""
         h = self._handle()
-        h.join(self._member(parker), parker._ledger)
+        h.join(self._member(parker))
 
     def leave(self, parker):
         """Take ``parker`` out of the set without parking. Returns True if
@@ -756,7 +737,7 @@ class IdleSet(_Handle):
         next park returns at once). Raises ValueError if it is not in this
         set."""
         h = self._handle()
-        return h.leave(self._member(parker), parker._ledger) == 1
+        return h.leave(self._member(parker)) == 1
 
     def park(self, parker, timeout=None):
         """Join unless joined, park as :meth:`Parker.park` does (``timeout``
@@ -766,8 +747,7 @@ class IdleSet(_Handle):
         h = self._handle()
         ph = self._member(parker)
         ns = -1 if timeout is None else _timeout_ns(timeout)
-        return _WAKES[h.park(ph, parker._ledger, ns,
-                             _get_ident() == _main_ident)]
+        return _WAKES[h.park(ph, ns, _get_ident() == _main_ident)]
 
     def unpark_one(self):
         """Wake exactly one idle parker. Returns whether there was one.
