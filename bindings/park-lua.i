@@ -453,7 +453,7 @@ static int park_binding_park_until(park_parker *p,
  * always does). */
 static int park_lua_park_result(lua_State *L, park_parker *p, int r)
 {
-	int ran = park_lua_events_dispatch(L, park_parker_get_driver(p));
+	int ran = park_lua_events_dispatch(L, p, PARK_REASON(r) == PARK_TOKEN);
 	const char *reason = "shutdown";
 	switch (PARK_REASON(r)) {
 	case PARK_TOKEN:

@@ -67,7 +67,8 @@ Stats = namedtuple(
 Stats.__doc__ = """A parker's counters: parks that ran the driver, parks that
 slept on the sleeper, tokens consumed, timeouts, returns that were neither
 (driver events or shutdown), and parks that ended while spinning, before the
-sleeper (see :attr:`Parker.spin`). A park that raised is not counted."""
+sleeper (see :attr:`Parker.spin`). A park that raised is not counted (a
+token it took waits for the next park, which counts it)."""
 
 
 # ---- arguments: every number is checked here, the same way ---------------
@@ -589,7 +590,10 @@ class Parker(_Handle):
         events. ``timeout`` is in seconds: None waits for ever, 0 polls the
         driver once without consuming a token. Returns a :class:`Wake`.
         Raises ValueError for a negative or NaN timeout, and whatever a
-        driver callback run by this park raised."""
+        driver callback run by this park raised; such a park is not
+        counted, and a token it took waits for the next park. In the main
+        thread a park sleeps in 50 ms slices (for Ctrl-C); a callback that
+        runs at a slice's edge still ends it."""
         h = self._handle()
         ns = -1 if timeout is None else _timeout_ns(timeout)
         return _WAKES[h.park(ns, _get_ident() == _main_ident)]
