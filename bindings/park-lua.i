@@ -810,6 +810,15 @@ PARK_RAISE_ON_NULL(IdleSet::IdleSet)
 	park_flag unpark_one() { return park_idle_unpark_one($self); }
 	park_count unpark_all() { return park_idle_unpark_all($self); }
 	park_count count() { return park_idle_count($self); }
+
+	/* Searching (libpark 1.1): notify wakes nobody while a parker it
+	 * woke still searches. */
+	park_flag notify() { return park_idle_notify($self); }
+	park_flag stop_searching(Parker *member) {
+		int r = park_idle_stop_searching($self, member);
+		return r == -EINVAL ? PARK_BINDING_IDLE_OTHER_DRIVER : r;
+	}
+	park_count searching() { return park_idle_searching($self); }
 }
 
 %init %{

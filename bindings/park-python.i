@@ -174,6 +174,13 @@ PARK_RAISE_ON_NULL(IdleSet::IdleSet)
 		return park_idle_unpark_all(park_py_idle_handle($self));
 	}
 	park_result count() { return park_idle_count(park_py_idle_handle($self)); }
+	park_result notify() { return park_idle_notify(park_py_idle_handle($self)); }
+	park_result stop_searching(Parker *p) {
+		return park_idle_stop_searching(park_py_idle_handle($self), p->parker);
+	}
+	park_result searching() {
+		return park_idle_searching(park_py_idle_handle($self));
+	}
 }
 
 /* ---- events --------------------------------------------------------------- */

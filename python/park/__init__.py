@@ -766,6 +766,28 @@ class IdleSet(_Handle):
         """How many parkers are idle now (a snapshot). From any thread."""
         return self._handle().count()
 
+    def notify(self):
+        """Like :meth:`unpark_one`, but wake nobody while a parker that a
+        notify woke is still searching (it will find the job): a job costs
+        at most one wake, and a burst still fans out. Returns whether it
+        woke one. From any thread; with nobody idle or someone searching
+        it costs one atomic load."""
+        return self._handle().notify() == 1
+
+    def stop_searching(self, parker):
+        """``parker`` found work (or stops looking): it stops searching,
+        which it does too at its next join. Returns True if it was the last
+        searcher: then it must look at the work source again and
+        :meth:`notify` if work is left. From the parker's own thread."""
+        h = self._handle()
+        return h.stop_searching(self._member(parker)) == 1
+
+    @property
+    def searching(self):
+        """How many parkers a notify woke are searching now (a
+        snapshot)."""
+        return self._handle().searching()
+
     def __len__(self):
         return self.count()
 

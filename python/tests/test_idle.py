@@ -609,5 +609,52 @@ class TestLifetime(unittest.TestCase):
         self.assertEqual([w() for w in gone], [None, None, None])
 
 
+class TestSearching(unittest.TestCase):
+    """notify(), stop_searching() and searching (libpark 1.1), from one
+    thread: a parker a notify woke searches until it stops or joins
+    again, and notify wakes nobody meanwhile."""
+
+    def setUp(self):
+        self.d = park.Driver()
+        self.s = park.IdleSet(self.d)
+        self.p, self.q = park.Parker(self.d), park.Parker(self.d)
+
+    def test_a_notify_wakes_one_and_the_next_waits_for_the_search(self):
+        self.s.join(self.p)
+        self.s.join(self.q)
+        self.assertEqual(self.s.searching, 0)
+        self.assertTrue(self.s.notify())  # q: joined last
+        self.assertEqual((self.s.searching, self.s.count()), (1, 1))
+        self.assertFalse(self.s.notify())  # q searches: p stays idle
+        self.assertEqual(self.s.count(), 1)
+        self.assertFalse(self.s.leave(self.q))  # its token waits
+        self.assertEqual(self.q.park(), W.TOKEN)
+        self.assertTrue(self.s.stop_searching(self.q))  # the last one
+        self.assertEqual(self.s.searching, 0)
+        self.assertFalse(self.s.stop_searching(self.q))
+        self.assertTrue(self.s.notify())  # now p
+        self.assertFalse(self.s.leave(self.p))
+        self.assertEqual(self.p.park(), W.TOKEN)
+
+    def test_nobody_idle_wakes_nobody(self):
+        self.assertFalse(self.s.notify())
+        self.assertEqual(self.s.searching, 0)
+
+    def test_joining_again_ends_the_search(self):
+        self.s.join(self.p)
+        self.assertTrue(self.s.notify())
+        self.assertEqual(self.s.park(self.p), W.TOKEN)
+        self.assertEqual(self.s.searching, 1)
+        self.s.join(self.p)
+        self.assertEqual(self.s.searching, 0)
+        self.s.leave(self.p)
+
+    def test_bad_input(self):
+        with self.assertRaisesRegex(TypeError, "park.Parker"):
+            self.s.stop_searching(None)
+        with self.assertRaisesRegex(ValueError, "driver"):
+            self.s.stop_searching(park.Parker())
+
+
 if __name__ == "__main__":
     tap.main()
