@@ -11,7 +11,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import park  # noqa: E402
-import tap  # noqa: E402
+import fixtures  # noqa: E402
 
 W = park.Wake
 LONG = 5.0  # a park that ends early ends well before this
@@ -143,4 +143,4 @@ class TestRaisingKeepsTheToken(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    tap.main()
+    fixtures.main()
