@@ -12,14 +12,20 @@
  */
 %module(package="park") core
 
-/* First in the wrapper: the platform feature macros; and the one warning
+/* First in the wrapper: the platform feature macros; the one warning
  * SWIG's generated code gives with the library's flags (its functions'
- * unused self and args parameters). */
+ * unused self and args parameters); and Python.h, included as SWIG would,
+ * so that its runtime's one use of PyWeakref_GET_OBJECT (deprecated in
+ * 3.13, gone in 3.15: a weakref.proxy standing for a core object, which
+ * nothing makes) compiles out. */
 %begin %{
 #include "config.h"
 #if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #endif
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#undef PyWeakref_CheckProxy
 %}
 
 %include <stdint.i>

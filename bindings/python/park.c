@@ -130,23 +130,34 @@ static int wait_once(Parker *pk, int64_t ns, const struct timespec *deadline,
 	return PARK_BINDING_ERROR_SET;
 }
 
-/* One slice, to end (or for ns when end is NULL); last: it ends where the
- * park must. Sets *hidden when the park goes on; else the result is the
- * park's, DRIVER included when an earlier slice ran the driver. */
-static int slice(Parker *pk, int64_t ns, const struct timespec *end,
-		 bool last, bool *ran_driver, bool *hidden)
+/* What the hidden slices of one park did: whether any ran the driver, and
+ * how the last one parked (its counter: parks_sleeper or parks_spin). */
+struct slices {
+	bool ran_driver;
+	uint64_t *kind;
+};
+
+/* One slice, to end; last: it ends where the park must. Sets *hidden when
+ * the park goes on; else the result is the park's, counted as libpark
+ * would count one park with it. */
+static int slice(Parker *pk, const struct timespec *end, bool last,
+		 struct slices *st, bool *hidden)
 {
-	struct park_stats pre, post;
+	struct park_stats pre, post, d = {.size = 0};
 	bool ran;
 	raw_stats(pk->parker, &pre);
-	int r = wait_once(pk, ns, end, &ran);
+	int r = wait_once(pk, -1, end, &ran);
 	*hidden = r >= 0 && !last && PARK_REASON(r) == PARK_TIMED_OUT && !ran;
 	if (r < 0)
 		return r;
 	raw_stats(pk->parker, &post);
+	add_delta(&d, &post, &pre);
 	if (*hidden) {
 		add_delta(&pk->hidden, &post, &pre);
-		*ran_driver |= (r & PARK_DRIVER) != 0;
+		st->ran_driver |= (r & PARK_DRIVER) != 0;
+		if (d.parks_spin || d.parks_sleeper)
+			st->kind = d.parks_spin ? &pk->hidden.parks_spin
+						: &pk->hidden.parks_sleeper;
 		return r;
 	}
 	if (!last && PARK_REASON(r) == PARK_TIMED_OUT) {
@@ -155,13 +166,18 @@ static int slice(Parker *pk, int64_t ns, const struct timespec *end,
 		pk->hidden.spurious--;
 		r = (r & PARK_DRIVER) | PARK_EVENTS;
 	}
-	if (*ran_driver && !(r & PARK_DRIVER)) {
-		/* Counted as libpark counts a DRIVER result: a driver park
-		 * (one hidden one shows again), not a sleeper or spin one. */
+	if (st->ran_driver && !(r & PARK_DRIVER)) {
+		/* A driver park, as libpark counts a DRIVER result (one hidden
+		 * one shows again), not a sleeper or spin one. */
 		pk->hidden.parks_driver--;
-		pk->hidden.parks_sleeper += post.parks_sleeper - pre.parks_sleeper;
-		pk->hidden.parks_spin += post.parks_spin - pre.parks_spin;
+		pk->hidden.parks_sleeper += d.parks_sleeper;
+		pk->hidden.parks_spin += d.parks_spin;
 		r |= PARK_DRIVER;
+	} else if (!d.parks_driver && !d.parks_sleeper && !d.parks_spin &&
+		   st->kind) {
+		/* The last slice's deadline had passed as it began: the park
+		 * ended as the slice before it slept (or spun). */
+		(*st->kind)--;
 	}
 	return r;
 }
@@ -171,7 +187,8 @@ static int slice(Parker *pk, int64_t ns, const struct timespec *end,
 static int sliced(Parker *pk, int64_t end_ns)
 {
 	int64_t start = now_ns(), budget = pk->spin_ns;
-	bool ran_driver = false, hidden;
+	struct slices st = {.ran_driver = false};
+	bool hidden;
 	int r;
 	park_py_counters(pk, &pk->before);
 	pk->frozen = true;
@@ -179,7 +196,7 @@ static int sliced(Parker *pk, int64_t end_ns)
 		int64_t slice_end = now_ns() + park_py_slice_ns;
 		bool last = end_ns >= 0 && slice_end >= end_ns;
 		struct timespec end = timespec_of(last ? end_ns : slice_end);
-		r = slice(pk, -1, &end, last, &ran_driver, &hidden);
+		r = slice(pk, &end, last, &st, &hidden);
 		if (!hidden)
 			break;
 		if (PyErr_CheckSignals() < 0) {
