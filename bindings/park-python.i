@@ -86,11 +86,15 @@ static void park_py_raise(int code)
 	case PARK_BINDING_IDLE_JOINED:
 	case PARK_BINDING_IDLE_OTHER:
 		break;
-	default:
-		PyErr_SetObject(PyExc_OSError,
-				Py_BuildValue("(is)", code < 0 ? -code : code,
-					      park_binding_message(code)));
+	default: {
+		/* OSError(errno, message): .errno set, as from the system. */
+		PyObject *args = Py_BuildValue("(is)", code < 0 ? -code : code,
+					       park_binding_message(code));
+		if (args)
+			PyErr_SetObject(PyExc_OSError, args);
+		Py_XDECREF(args);
 		return;
+	}
 	}
 	PyErr_SetString(type, park_binding_message(code));
 }
