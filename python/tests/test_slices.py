@@ -6,6 +6,7 @@ took for the next park, and is not counted."""
 import os
 import signal
 import sys
+import threading
 import time
 import unittest
 
@@ -126,8 +127,23 @@ class TestRaisingKeepsTheToken(unittest.TestCase):
     def test_a_sliced_park(self):
         self.check(lambda p: p.park(LONG))
 
-    def test_a_short_park(self):
-        self.check(lambda p: p.park(0.04))
+    def test_a_worker_threads_park(self):
+        def in_a_thread(p):
+            raised = []
+
+            def run():
+                try:
+                    p.park(LONG)
+                except KeyError as e:
+                    raised.append(e)
+
+            t = threading.Thread(target=run)
+            t.start()
+            t.join()
+            if raised:
+                raise raised[0]
+
+        self.check(in_a_thread)
 
     def test_an_untimed_park(self):
         self.check(lambda p: p.park())
