@@ -81,22 +81,32 @@ _NS = 1_000_000_000
 _CENTURY_NS = 100 * 365 * 24 * 3600 * _NS
 
 
-def _seconds_ns(value, name):
-    """A non-negative duration in seconds as whole nanoseconds, rounded up
-    so that nothing ends early; None beyond a century (or infinite)."""
+def _seconds(value, name, what="a number of seconds"):
+    """value if it is a non-negative number (a bool is not one)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, "
-                        f"not {type(value).__name__}")
-    if not value >= 0:  # also NaN
+        raise TypeError(f"{name} must be {what}, not {type(value).__name__}")
+    if not value >= 0 and what == "a number of seconds":  # also NaN
         raise ValueError(f"{name} must be a non-negative number of "
                          f"seconds, not {value!r}")
-    if isinstance(value, int):
-        ns = value * _NS
-    elif value > _CENTURY_NS / _NS:
+    return value
+
+
+def _ns(seconds, limit, rounding=math.ceil):
+    """The one conversion: seconds (checked) as whole nanoseconds, rounded
+    up unless told otherwise; None past limit (or infinite)."""
+    if isinstance(seconds, int):
+        ns = seconds * _NS
+    elif seconds > limit / _NS:
         return None
     else:
-        ns = math.ceil(value * _NS)
-    return None if ns > _CENTURY_NS else ns
+        ns = rounding(seconds * _NS)
+    return None if ns > limit else ns
+
+
+def _seconds_ns(value, name):
+    """A duration, rounded up so that nothing ends early; None beyond a
+    century."""
+    return _ns(_seconds(value, name), _CENTURY_NS)
 
 
 def _timeout_ns(timeout):
@@ -112,21 +122,10 @@ _SPIN_MAX_NS = 2 ** 63 - 1
 
 
 def _spin_ns(value):
-    """A spin budget in seconds as nanoseconds, to the nearest one (so that
-    it reads back as it was set)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError("spin must be a number of seconds, "
-                        f"not {type(value).__name__}")
-    if not value >= 0:  # also NaN
-        raise ValueError("spin must be a non-negative number of seconds, "
-                         f"not {value!r}")
-    if isinstance(value, int):
-        ns = value * _NS
-    elif value > _SPIN_MAX_NS / _NS:  # also inf, which round() refuses
-        ns = None
-    else:
-        ns = round(value * _NS)
-    if ns is None or ns > _SPIN_MAX_NS:
+    """A spin budget, to the nearest nanosecond (so that it reads back as
+    it was set)."""
+    ns = _ns(_seconds(value, "spin"), _SPIN_MAX_NS, round)
+    if ns is None:
         raise ValueError("spin must be at most 9223372036.854775807 seconds "
                          f"(int64 nanoseconds), not {value!r}")
     return ns
@@ -135,20 +134,10 @@ def _spin_ns(value):
 def _deadline_ns(deadline):
     """A time.monotonic() value as nanoseconds, at least 0 (the past);
     None when it is infinitely far."""
-    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)):
-        raise TypeError("deadline must be a time.monotonic() value, "
-                        f"not {type(deadline).__name__}")
+    _seconds(deadline, "deadline", "a time.monotonic() value")
     if deadline != deadline:
         raise ValueError("deadline must be a time.monotonic() value, not nan")
-    if deadline <= 0:
-        return 0
-    if isinstance(deadline, int):
-        ns = deadline * _NS
-    elif deadline > 2 ** 62 / _NS:
-        return None
-    else:
-        ns = math.ceil(deadline * _NS)
-    return None if ns > 2 ** 62 else ns
+    return 0 if deadline <= 0 else _ns(deadline, 2 ** 62)
 
 
 def _int(value, name):
