@@ -79,12 +79,9 @@ static void park_py_raise(int code)
 	case PARK_BINDING_IDLE_NOT_MEMBER:
 		type = PyExc_ValueError;
 		break;
-	case -EBUSY:
-	case -EDEADLK:
-	case -ESHUTDOWN:
+	case -EBUSY: case -EDEADLK: case -ESHUTDOWN:
 	case PARK_BINDING_REINIT_IN_CALLBACK:
-	case PARK_BINDING_IDLE_JOINED:
-	case PARK_BINDING_IDLE_OTHER:
+	case PARK_BINDING_IDLE_JOINED: case PARK_BINDING_IDLE_OTHER:
 		break;
 	default: {
 		/* OSError(errno, message): .errno set, as from the system. */
