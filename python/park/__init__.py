@@ -264,7 +264,7 @@ class Handle:
 
     def _abandon(self):
         # Driver.reinit() replaced the base this event is on: release the
-        # callback, leave the event alone (park-python.i, Event.abandon).
+        # callback, leave the event alone (park_py_event_abandon).
         event = self._event
         if event is None:
             return
