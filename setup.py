@@ -14,6 +14,7 @@ swig libevent-dev python3-dev). `make install` builds the same package with
 autotools, linked to libpark.so instead.
 """
 
+import glob
 import os
 import re
 import shlex
@@ -107,8 +108,9 @@ class BuildCore(build_ext):
                     "bindings/park-python.i"])
         cflags, libs = libevent_flags()
         ext.sources = [wrapper] + core_sources() + [
-            f"libpark/sleeper-{sleeper}.c"]
-        ext.include_dirs = [gen, "libpark"]
+            f"libpark/sleeper-{sleeper}.c"] + sorted(
+            glob.glob("bindings/python/*.c"))
+        ext.include_dirs = [gen, "libpark", "bindings"]
         ext.define_macros = [("PARK_SLEEPER_" + sleeper.upper(), "1")]
         ext.extra_compile_args = ["-std=gnu11", "-fvisibility=hidden",
                                   "-fno-strict-aliasing", "-pthread"] + cflags

@@ -28,6 +28,9 @@
 %{
 #include "lua/park-lua.h"
 
+/* SWIG defines it without one. */
+SWIGEXPORT int luaopen_park(lua_State *L);
+
 /* Unparker:into_raw(), below: a new reference as a light userdata. */
 typedef void *park_raw_handle;
 
@@ -37,10 +40,6 @@ typedef park_idle IdleSet;
 typedef int park_idle_result;
 typedef int park_flag;
 typedef int park_count;
-/* An idle set's refusals that need their own words. */
-#define PARK_LUA_IDLE_OTHER_DRIVER (-100020)
-#define PARK_LUA_IDLE_NOT_MEMBER (-100021)
-#define PARK_LUA_IDLE_JOINED (-100022)
 %}
 
 /* ---- results -------------------------------------------------------------- */
@@ -219,7 +218,133 @@ typedef void *park_raw_handle;
 	SWIG_arg++;
 }
 
+%{
+#include <math.h>
+#include <time.h>
+/* The parks' helpers, defined below (the methods' code goes where park.i
+ * declares the classes, before them). */
+static int park_binding_timeout_ns(double seconds, int64_t *ns);
+static int park_binding_spin_ns(double seconds, int64_t *ns);
+static int park_binding_deadline(double seconds, struct timespec *ts,
+				 bool *bounded);
+/* ns < 0 waits for ever, 0 polls; a NULL deadline is none. */
+static int park_binding_park(park_parker *p, int64_t ns);
+static int park_binding_park_until(park_parker *p,
+				   const struct timespec *deadline);
+%}
 %include "park.i"
+
+%{
+/* Seconds, as Lua scripts give them (Python's are converted in
+ * park/__init__.py), to libpark's nanoseconds: +inf is "no timeout" (-1), NaN and
+ * negatives are errors, and anything past INT64_MAX ns saturates. */
+static int park_binding_timeout_ns(double seconds, int64_t *ns)
+{
+	if (isnan(seconds) || seconds < 0)
+		return PARK_BINDING_BAD_TIMEOUT;
+	if (isinf(seconds)) {
+		*ns = -1;
+		return 0;
+	}
+	double n = ceil(seconds * 1e9);
+	*ns = n >= 9.2e18 ? INT64_MAX : (int64_t)n;
+	return 0;
+}
+
+/* A spin budget in seconds to libpark's nanoseconds, to the nearest one
+ * (so that a budget reads back as it was set). Unlike a timeout there is
+ * no "none": libpark takes any int64_t, and anything past it is an error,
+ * not a budget to clamp (a spin that long is a mistake, not a wish). */
+static int park_binding_spin_ns(double seconds, int64_t *ns)
+{
+	/* 2^63: the first double past INT64_MAX; NaN fails too. */
+	double n = nearbyint(seconds * 1e9);
+	if (!(n >= 0 && n < 9223372036854775808.0))
+		return PARK_BINDING_BAD_SPIN;
+	*ns = (int64_t)n;
+	return 0;
+}
+
+/* A CLOCK_MONOTONIC deadline in seconds to a timespec; +inf is none. */
+static int park_binding_deadline(double seconds, struct timespec *ts,
+				 bool *bounded)
+{
+	if (isnan(seconds))
+		return PARK_BINDING_BAD_TIMEOUT;
+	*bounded = !isinf(seconds) || seconds < 0;
+	if (!*bounded)
+		return 0;
+	if (seconds < 0)
+		seconds = 0;
+	if (seconds > 9.2e9)
+		seconds = 9.2e9;
+	double whole = floor(seconds);
+	ts->tv_sec = (time_t)whole;
+	ts->tv_nsec = (long)((seconds - whole) * 1e9);
+	if (ts->tv_nsec > 999999999)
+		ts->tv_nsec = 999999999;
+	return 0;
+}
+
+static inline double park_binding_monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+%}
+
+%typemap(typecheck, precedence=SWIG_TYPECHECK_DOUBLE) double timeout, double deadline {
+	$1 = 1;
+}
+
+%nodefaultctor Stats;
+%immutable;
+typedef struct {
+	uint64_t parks_driver;
+	uint64_t parks_sleeper;
+	uint64_t tokens;
+	uint64_t timeouts;
+	uint64_t spurious;
+	uint64_t parks_spin;
+} Stats;
+%mutable;
+%newobject Parker::stats;
+
+%extend Parker {
+	park_result park(double timeout = INFINITY) {
+		int64_t ns;
+		int err = park_binding_timeout_ns(timeout, &ns);
+		return err ? err : park_binding_park($self, ns);
+	}
+
+	park_result park_until(double deadline) {
+		struct timespec ts;
+		bool bounded;
+		int err = park_binding_deadline(deadline, &ts, &bounded);
+		return err ? err : park_binding_park_until($self, bounded ? &ts : NULL);
+	}
+
+	/* Seconds to spin before sleeping on the sleeper (0: never). */
+	park_result set_spin(double spin) {
+		int64_t ns;
+		int err = park_binding_spin_ns(spin, &ns);
+		return err ? err : park_parker_set_spin($self, ns);
+	}
+	double spin() { return park_parker_get_spin($self) / 1e9; }
+
+	Stats *stats() {
+		Stats *s = calloc(1, sizeof *s);
+		if (s) {
+			s->size = sizeof *s;
+			park_parker_get_stats($self, s);
+		}
+		return s;
+	}
+}
+
+%rename(monotonic) park_binding_monotonic;
+double park_binding_monotonic(void);
 
 /* ---- C glue ----------------------------------------------------------------- */
 
@@ -235,20 +360,15 @@ static int park_lua_failure(lua_State *L, int code)
 	case -EINVAL:
 		lua_pushfstring(L, "park: %s", park_binding_message(code));
 		return 0;
-	case PARK_LUA_IDLE_OTHER_DRIVER:
-		lua_pushstring(L, "park: the Parker is not on the IdleSet's Driver");
+	case PARK_BINDING_IDLE_OTHER_DRIVER:
+	case PARK_BINDING_IDLE_NOT_MEMBER:
+		lua_pushfstring(L, "park: %s", park_binding_message(code));
 		return 0;
-	case PARK_LUA_IDLE_NOT_MEMBER:
-		lua_pushstring(L, "park: the Parker is not in this IdleSet (it "
-				  "never joined, or it left or parked)");
-		return 0;
-	case PARK_LUA_IDLE_JOINED:
+	case PARK_BINDING_IDLE_JOINED:
 		return park_lua_fail(L, EBUSY, "the Parker is in an IdleSet "
 					       "already (leave it first)");
 	case -ECHILD:
-		return park_lua_fail(L, ECHILD, "the driver was inherited "
-						"through fork(): call "
-						"driver:reinit() first");
+		return park_lua_fail(L, ECHILD, park_binding_message(code));
 	case PARK_BINDING_REINIT_IN_CALLBACK:
 		return park_lua_fail(L, EDEADLK, park_binding_message(code));
 	}
@@ -333,7 +453,7 @@ static int park_binding_park_until(park_parker *p,
  * always does). */
 static int park_lua_park_result(lua_State *L, park_parker *p, int r)
 {
-	int ran = park_lua_events_dispatch(L, park_parker_get_driver(p));
+	int ran = park_lua_events_dispatch(L, p, PARK_REASON(r) == PARK_TOKEN);
 	const char *reason = "shutdown";
 	switch (PARK_REASON(r)) {
 	case PARK_TOKEN:
@@ -664,13 +784,13 @@ PARK_RAISE_ON_NULL(IdleSet::IdleSet)
 	park_result join(Parker *member) {
 		int r = park_idle_join($self, member);
 		if (r == -EINVAL)
-			return PARK_LUA_IDLE_OTHER_DRIVER;
-		return r == -EBUSY ? PARK_LUA_IDLE_JOINED : r;
+			return PARK_BINDING_IDLE_OTHER_DRIVER;
+		return r == -EBUSY ? PARK_BINDING_IDLE_JOINED : r;
 	}
 
 	park_flag leave(Parker *member) {
 		int r = park_idle_leave($self, member);
-		return r == -EINVAL ? PARK_LUA_IDLE_NOT_MEMBER : r;
+		return r == -EINVAL ? PARK_BINDING_IDLE_NOT_MEMBER : r;
 	}
 
 	park_idle_result park(Parker *member, double timeout = INFINITY) {
@@ -683,13 +803,22 @@ PARK_RAISE_ON_NULL(IdleSet::IdleSet)
 		/* A Lua state parks one parker at a time: busy means in
 		 * another set. */
 		if (r == -EBUSY)
-			return PARK_LUA_IDLE_JOINED;
-		return r == -EINVAL ? PARK_LUA_IDLE_OTHER_DRIVER : r;
+			return PARK_BINDING_IDLE_JOINED;
+		return r == -EINVAL ? PARK_BINDING_IDLE_OTHER_DRIVER : r;
 	}
 
 	park_flag unpark_one() { return park_idle_unpark_one($self); }
 	park_count unpark_all() { return park_idle_unpark_all($self); }
 	park_count count() { return park_idle_count($self); }
+
+	/* Searching (libpark 1.1): notify wakes nobody while a parker it
+	 * woke still searches. */
+	park_flag notify() { return park_idle_notify($self); }
+	park_flag stop_searching(Parker *member) {
+		int r = park_idle_stop_searching($self, member);
+		return r == -EINVAL ? PARK_BINDING_IDLE_OTHER_DRIVER : r;
+	}
+	park_count searching() { return park_idle_searching($self); }
 }
 
 %init %{

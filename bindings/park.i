@@ -1,17 +1,16 @@
 /*
  * The part of the SWIG interface that every script language shares:
  * Driver, Parker and Unparker as classes over libpark's opaque handles, the
- * wake reasons as constants, and timeouts in seconds.
+ * wake reasons as constants, the binding's own error numbers and messages.
  *
  * It is not compiled on its own: each language's file (park-python.i,
- * park-lua.i) names the module, defines the typemaps for the types below
- * (park_result: a park's result or a negative errno; park_bool; a timeout
- * or deadline in seconds; uint64_t counters), and the two park hooks
- * park_binding_park() and park_binding_park_until(), and includes this
- * file after its typemaps and before its own C glue. A language whose
- * checks live elsewhere (Python's are in park/__init__.py) %ignores the
- * seconds-based park, park_until, set_spin, spin and stats and adds its
- * own.
+ * park-lua.i) names the module, defines the typemaps for park_result (a
+ * result or a negative errno) and park_bool, includes this file after its
+ * typemaps, and adds the parks, which differ (Lua takes seconds, Python's
+ * __init__.py hands over nanoseconds). A language that keeps more with a
+ * handle than the handle (Python) defines PARK_BINDING_OWN_TYPES, for SWIG
+ * and for C: its own Driver and Parker structs, PARK_DRIVER_OF() and
+ * PARK_PARKER_OF() to reach the handles, and their constructors.
  */
 
 %{
@@ -23,18 +22,18 @@
 #include <time.h>
 #include "libpark.h"
 
-/* Errors the binding adds to libpark's negative errnos. */
-#define PARK_BINDING_BAD_TIMEOUT (-100001)
-#define PARK_BINDING_ERROR_SET (-100002) /* Python: exception already set */
-#define PARK_BINDING_REINIT_IN_CALLBACK (-100003) /* EDEADLK of reinit */
-#define PARK_BINDING_BAD_SPIN (-100004)
+#include "park-codes.h"
 
 typedef int park_result;
 typedef int park_bool;
 /* The names the script languages see; SWIG derives its helper functions
  * from them (Parker_park, ...), which keeps them apart from libpark's. */
+#ifndef PARK_BINDING_OWN_TYPES
 typedef park_driver Driver;
 typedef park_parker Parker;
+#define PARK_DRIVER_OF(self) (self)
+#define PARK_PARKER_OF(self) (self)
+#endif
 typedef park_unparker Unparker;
 typedef struct park_stats Stats;
 
@@ -56,61 +55,24 @@ static const char *park_binding_message(int code)
 		return "out of memory";
 	case -ESHUTDOWN:
 		return "the driver is shut down";
+	case -ECHILD:
+		return "the driver was inherited through fork(): reinit it in "
+		       "the child first";
 	case PARK_BINDING_REINIT_IN_CALLBACK:
 		return "cannot reinitialise the driver inside one of its "
 		       "callbacks (return from it first)";
+	case PARK_BINDING_IDLE_JOINED:
+		return "the Parker has joined this IdleSet already (leave or "
+		       "park it)";
+	case PARK_BINDING_IDLE_OTHER:
+		return "the Parker is in another IdleSet (leave it first)";
+	case PARK_BINDING_IDLE_NOT_MEMBER:
+		return "the Parker is not in this IdleSet (it never joined, or "
+		       "it left or parked)";
+	case PARK_BINDING_IDLE_OTHER_DRIVER:
+		return "the Parker is not on the IdleSet's Driver";
 	}
 	return strerror(code < 0 ? -code : code);
-}
-
-/* Seconds to libpark's nanoseconds: +inf is "no timeout" (-1), NaN and
- * negatives are errors, and anything past INT64_MAX ns saturates. */
-static inline int park_binding_timeout_ns(double seconds, int64_t *ns)
-{
-	if (isnan(seconds) || seconds < 0)
-		return PARK_BINDING_BAD_TIMEOUT;
-	if (isinf(seconds)) {
-		*ns = -1;
-		return 0;
-	}
-	double n = ceil(seconds * 1e9);
-	*ns = n >= 9.2e18 ? INT64_MAX : (int64_t)n;
-	return 0;
-}
-
-/* A spin budget in seconds to libpark's nanoseconds, to the nearest one
- * (so that a budget reads back as it was set). Unlike a timeout there is
- * no "none": libpark takes any int64_t, and anything past it is an error,
- * not a budget to clamp (a spin that long is a mistake, not a wish). */
-static inline int park_binding_spin_ns(double seconds, int64_t *ns)
-{
-	/* 2^63: the first double past INT64_MAX; NaN fails too. */
-	double n = nearbyint(seconds * 1e9);
-	if (!(n >= 0 && n < 9223372036854775808.0))
-		return PARK_BINDING_BAD_SPIN;
-	*ns = (int64_t)n;
-	return 0;
-}
-
-/* A CLOCK_MONOTONIC deadline in seconds to a timespec; +inf is none. */
-static inline int park_binding_deadline(double seconds, struct timespec *ts,
-				 bool *bounded)
-{
-	if (isnan(seconds))
-		return PARK_BINDING_BAD_TIMEOUT;
-	*bounded = !isinf(seconds) || seconds < 0;
-	if (!*bounded)
-		return 0;
-	if (seconds < 0)
-		seconds = 0;
-	if (seconds > 9.2e9)
-		seconds = 9.2e9;
-	double whole = floor(seconds);
-	ts->tv_sec = (time_t)whole;
-	ts->tv_nsec = (long)((seconds - whole) * 1e9);
-	if (ts->tv_nsec > 999999999)
-		ts->tv_nsec = 999999999;
-	return 0;
 }
 
 /* park_driver_reinit() in a forked child: 1 when the driver has a new
@@ -127,23 +89,7 @@ static int park_binding_reinit(park_driver *d)
 	return park_driver_get_base(d) != old;
 }
 
-/* Each language's park: ns < 0 waits for ever, 0 polls; a NULL deadline is
- * none. Defined by the language's file. */
-static int park_binding_park(park_parker *p, int64_t ns);
-static int park_binding_park_until(park_parker *p,
-				   const struct timespec *deadline);
-
-static inline double park_binding_monotonic(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 %}
-
-%typemap(typecheck, precedence=SWIG_TYPECHECK_DOUBLE) double timeout, double deadline {
-	$1 = 1;
-}
 
 /* Constructors and copies report failure as NULL with errno set. */
 %define PARK_RAISE_ON_NULL(name)
@@ -161,37 +107,19 @@ PARK_RAISE_ON_NULL(Unparker::clone)
 
 %feature("compactdefaultargs");
 
-%nodefaultctor Stats;
 %nodefaultctor Unparker;
-%immutable;
-typedef struct {
-	uint64_t parks_driver;
-	uint64_t parks_sleeper;
-	uint64_t tokens;
-	uint64_t timeouts;
-	uint64_t spurious;
-	uint64_t parks_spin;
-} Stats;
-%mutable;
-%extend Stats {
-	~Stats() { free($self); }
-}
-
 %newobject Parker::unparker;
 %newobject Parker::clone;
-%newobject Parker::stats;
 %newobject Unparker::clone;
 
 typedef struct {} Driver;
 typedef struct {} Parker;
 typedef struct {} Unparker;
 
+#ifndef PARK_BINDING_OWN_TYPES
 %extend Driver {
 	Driver() { return park_driver_new(); }
 	~Driver() { park_driver_unref($self); }
-	park_result shutdown() { return park_driver_shutdown($self); }
-	park_bool is_shutdown() { return park_driver_is_shutdown($self) == 1; }
-	park_result wake() { return park_driver_wake($self); }
 }
 
 %extend Parker {
@@ -209,40 +137,23 @@ typedef struct {} Unparker;
 		return p;
 	}
 	~Parker() { park_parker_unref($self); }
-
-	park_result park(double timeout = INFINITY) {
-		int64_t ns;
-		int err = park_binding_timeout_ns(timeout, &ns);
-		return err ? err : park_binding_park($self, ns);
-	}
-
-	park_result park_until(double deadline) {
-		struct timespec ts;
-		bool bounded;
-		int err = park_binding_deadline(deadline, &ts, &bounded);
-		return err ? err : park_binding_park_until($self, bounded ? &ts : NULL);
-	}
-
-	/* Seconds to spin before sleeping on the sleeper (0: never). */
-	park_result set_spin(double spin) {
-		int64_t ns;
-		int err = park_binding_spin_ns(spin, &ns);
-		return err ? err : park_parker_set_spin($self, ns);
-	}
-	double spin() { return park_parker_get_spin($self) / 1e9; }
-
-	Unparker *unparker() { return park_unparker_new($self); }
 	Parker *clone() { return park_parker_clone($self); }
-	park_result shutdown() {
-		return park_driver_shutdown(park_parker_get_driver($self));
+}
+#endif
+
+%extend Driver {
+	park_result shutdown() { return park_driver_shutdown(PARK_DRIVER_OF($self)); }
+	park_bool is_shutdown() {
+		return park_driver_is_shutdown(PARK_DRIVER_OF($self)) == 1;
 	}
-	Stats *stats() {
-		Stats *s = calloc(1, sizeof *s);
-		if (s) {
-			s->size = sizeof *s;
-			park_parker_get_stats($self, s);
-		}
-		return s;
+	park_result wake() { return park_driver_wake(PARK_DRIVER_OF($self)); }
+}
+
+%extend Parker {
+	Unparker *unparker() { return park_unparker_new(PARK_PARKER_OF($self)); }
+	park_result shutdown() {
+		return park_driver_shutdown(
+		    park_parker_get_driver(PARK_PARKER_OF($self)));
 	}
 }
 
@@ -254,8 +165,6 @@ typedef struct {} Unparker;
 
 %rename(version_string) park_version_string;
 const char *park_version_string(void);
-%rename(monotonic) park_binding_monotonic;
-double park_binding_monotonic(void);
 
 %constant int TOKEN = PARK_TOKEN;
 %constant int TIMED_OUT = PARK_TIMED_OUT;

@@ -491,8 +491,9 @@ static int run_ready(lua_State *L)
 	return 1;
 }
 
-int park_lua_events_dispatch(lua_State *L, park_driver *d)
+int park_lua_events_dispatch(lua_State *L, park_parker *p, bool took_token)
 {
+	park_driver *d = park_parker_get_driver(p);
 	struct park_lua_box *box = push_box(L, d);
 	if (!box || !box->ready_first) {
 		lua_pop(L, 1);
@@ -509,6 +510,12 @@ int park_lua_events_dispatch(lua_State *L, park_driver *d)
 		 * once. */
 		if (box->driver && box->ready_first)
 			event_active(box->kick, EV_TIMEOUT, 1);
+		/* A park that raises takes nothing: its token waits. */
+		park_unparker *u = took_token ? park_unparker_new(p) : NULL;
+		if (u) {
+			park_unparker_unpark(u);
+			park_unparker_unref(u);
+		}
 		return lua_error(L);
 	}
 	int ran = (int)lua_tointeger(L, -1);

@@ -53,10 +53,11 @@ int park_lua_events_add(lua_State *L, park_driver *d,
 /* Cancels every event of the Driver whose userdata is at index i (close or
  * collection of the Driver). */
 void park_lua_events_close(lua_State *L, int i);
-/* Right after a park on driver d returned in L: runs the callbacks that
- * d's loop queued, on L. Returns how many ran; a callback's error is raised
- * from here, and the callbacks queued behind it run at the next park. */
-int park_lua_events_dispatch(lua_State *L, park_driver *d);
+/* Right after a park of p returned in L: runs the callbacks that its
+ * driver's loop queued, on L. Returns how many ran; a callback's error is
+ * raised from here, the callbacks queued behind it run at the next park,
+ * and the token the park took (took_token) waits for it too. */
+int park_lua_events_dispatch(lua_State *L, park_parker *p, bool took_token);
 /* Around one park of this thread: begin clears the marks its loop
  * callbacks leave; only_early says whether that loop did nothing for Lua
  * but re-arm a timer that libevent's coarse clock fired early. */

@@ -27,7 +27,6 @@ import os
 import signal as _signal
 import sys
 import threading
-import weakref
 from collections import deque, namedtuple
 
 from . import core as _core
@@ -68,7 +67,8 @@ Stats = namedtuple(
 Stats.__doc__ = """A parker's counters: parks that ran the driver, parks that
 slept on the sleeper, tokens consumed, timeouts, returns that were neither
 (driver events or shutdown), and parks that ended while spinning, before the
-sleeper (see :attr:`Parker.spin`). A park that raised is not counted."""
+sleeper (see :attr:`Parker.spin`). A park that raised is not counted (a
+token it took waits for the next park, which counts it)."""
 
 
 # ---- arguments: every number is checked here, the same way ---------------
@@ -81,22 +81,32 @@ _NS = 1_000_000_000
 _CENTURY_NS = 100 * 365 * 24 * 3600 * _NS
 
 
-def _seconds_ns(value, name):
-    """A non-negative duration in seconds as whole nanoseconds, rounded up
-    so that nothing ends early; None beyond a century (or infinite)."""
+def _seconds(value, name, what="a number of seconds"):
+    """value if it is a non-negative number (a bool is not one)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, "
-                        f"not {type(value).__name__}")
-    if not value >= 0:  # also NaN
+        raise TypeError(f"{name} must be {what}, not {type(value).__name__}")
+    if not value >= 0 and what == "a number of seconds":  # also NaN
         raise ValueError(f"{name} must be a non-negative number of "
                          f"seconds, not {value!r}")
-    if isinstance(value, int):
-        ns = value * _NS
-    elif value > _CENTURY_NS / _NS:
+    return value
+
+
+def _ns(seconds, limit, rounding=math.ceil):
+    """The one conversion: seconds (checked) as whole nanoseconds, rounded
+    up unless told otherwise; None past limit (or infinite)."""
+    if isinstance(seconds, int):
+        ns = seconds * _NS
+    elif seconds > limit / _NS:
         return None
     else:
-        ns = math.ceil(value * _NS)
-    return None if ns > _CENTURY_NS else ns
+        ns = rounding(seconds * _NS)
+    return None if ns > limit else ns
+
+
+def _seconds_ns(value, name):
+    """A duration, rounded up so that nothing ends early; None beyond a
+    century."""
+    return _ns(_seconds(value, name), _CENTURY_NS)
 
 
 def _timeout_ns(timeout):
@@ -112,21 +122,10 @@ _SPIN_MAX_NS = 2 ** 63 - 1
 
 
 def _spin_ns(value):
-    """A spin budget in seconds as nanoseconds, to the nearest one (so that
-    it reads back as it was set)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError("spin must be a number of seconds, "
-                        f"not {type(value).__name__}")
-    if not value >= 0:  # also NaN
-        raise ValueError("spin must be a non-negative number of seconds, "
-                         f"not {value!r}")
-    if isinstance(value, int):
-        ns = value * _NS
-    elif value > _SPIN_MAX_NS / _NS:  # also inf, which round() refuses
-        ns = None
-    else:
-        ns = round(value * _NS)
-    if ns is None or ns > _SPIN_MAX_NS:
+    """A spin budget, to the nearest nanosecond (so that it reads back as
+    it was set)."""
+    ns = _ns(_seconds(value, "spin"), _SPIN_MAX_NS, round)
+    if ns is None:
         raise ValueError("spin must be at most 9223372036.854775807 seconds "
                          f"(int64 nanoseconds), not {value!r}")
     return ns
@@ -135,20 +134,10 @@ def _spin_ns(value):
 def _deadline_ns(deadline):
     """A time.monotonic() value as nanoseconds, at least 0 (the past);
     None when it is infinitely far."""
-    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)):
-        raise TypeError("deadline must be a time.monotonic() value, "
-                        f"not {type(deadline).__name__}")
+    _seconds(deadline, "deadline", "a time.monotonic() value")
     if deadline != deadline:
         raise ValueError("deadline must be a time.monotonic() value, not nan")
-    if deadline <= 0:
-        return 0
-    if isinstance(deadline, int):
-        ns = deadline * _NS
-    elif deadline > 2 ** 62 / _NS:
-        return None
-    else:
-        ns = math.ceil(deadline * _NS)
-    return None if ns > 2 ** 62 else ns
+    return 0 if deadline <= 0 else _ns(deadline, 2 ** 62)
 
 
 def _int(value, name):
@@ -275,7 +264,7 @@ class Handle:
 
     def _abandon(self):
         # Driver.reinit() replaced the base this event is on: release the
-        # callback, leave the event alone (park-python.i, Event.abandon).
+        # callback, leave the event alone (park_py_event_abandon).
         event = self._event
         if event is None:
             return
@@ -291,8 +280,9 @@ class Handle:
         self._fn = self._args = self._table = None
 
     def _fire(self):
-        # Called by park.core inside a park, with the GIL. Attributes may
-        # be gone when the garbage collector is taking a cycle apart.
+        # Called by park.core inside a park, with the GIL, as
+        # Handle._fire(handle). Attributes may be gone when the garbage
+        # collector is taking a cycle apart.
         fn = getattr(self, "_fn", None)
         if fn is None:
             return
@@ -330,22 +320,20 @@ class Driver(_Handle):
 
     # _events: every registered Handle, which keeps it (and through it
     # its callback) alive while registered; the others index them.
-    # _posted: (callback, args) from call_soon_threadsafe, not run yet;
-    # _ref: the weak reference the loop's doorbells hold; _bells: how many
-    # doorbells are in flight (park-python.i); _forks: _forks when the
-    # queue was made (a child's copy of the parent's queue is not its own).
+    # _posted: (callback, args) from call_soon_threadsafe, not run yet,
+    # which park.core's doorbells reach through a weak reference (here, the
+    # garbage collector sees it); _forks: _forks when the queue was made (a
+    # child's copy of the parent's queue is not its own).
     __slots__ = ("_events", "_readers", "_writers", "_signals", "_posted",
-                 "_ref", "_bells", "_forks")
+                 "_forks")
 
     def __init__(self):
-        self._h = _core.Driver()
+        self._posted = deque()
+        self._h = _core.Driver(self._posted)
         self._events = {}
         self._readers = {}
         self._writers = {}
         self._signals = {}
-        self._posted = deque()
-        self._ref = weakref.ref(self)
-        self._bells = 0
         self._forks = _forks
 
     def close(self):
@@ -364,13 +352,12 @@ class Driver(_Handle):
         # as libpark runs a driver's posts when it is freed; the Driver is
         # closed first, so they cannot post again. At interpreter shutdown
         # nothing may run: it is dropped.
-        posted = getattr(self, "_posted", None)
-        self._posted = deque()  # doorbells that ring now find nothing
+        queue = getattr(self, "_posted", None)
+        posted = deque(queue or ())
+        if queue:
+            queue.clear()  # doorbells that ring now find nothing
         self._h = None
-        if not posted:
-            return
-        if sys.is_finalizing() or self._forks != _forks:
-            posted.clear()
+        if not posted or sys.is_finalizing() or self._forks != _forks:
             return
         while posted:
             fn, args = posted.popleft()
@@ -393,16 +380,7 @@ class Driver(_Handle):
         None."""
         h = self._handle()
         _callback(callback)
-        h.post(self, (callback, args))
-
-    def _run_posted(self):
-        # Called by park.core's doorbell on the loop thread: the callbacks
-        # queued when it rang; one that raises leaves the rest queued (the
-        # doorbell rings again for them).
-        posted = self._posted
-        for _ in range(len(posted)):
-            fn, args = posted.popleft()
-            fn(*args)
+        h.post((callback, args))
 
     def reinit(self):
         """In a child made by :func:`os.fork`: make the driver usable in
@@ -419,10 +397,9 @@ class Driver(_Handle):
         forked since the driver was made, it does nothing. Returns
         None."""
         h = self._handle()
-        replaced = h.reinit()
+        replaced = h.reinit(self._forks != _forks)
         if self._forks != _forks:
             self._posted.clear()
-            self._bells = 0
             self._forks = _forks
         if replaced:
             for handle in list(self._events):
@@ -459,7 +436,7 @@ class Driver(_Handle):
         handle._driver = self
         handle._fn, handle._args = fn, args
         handle._table, handle._key, handle._once = table, key, once
-        handle._event = _core.Event(h, fd, what, handle)
+        handle._event = _core.Event(h, fd, what, handle, Handle._fire)
         self._events[handle] = None
         try:
             handle._event.add(ns)
@@ -563,8 +540,7 @@ class Parker(_Handle):
     at a time; a second gets ``RuntimeError``.
     """
 
-    # _ledger: what the main thread's sliced parks hide from the counters.
-    __slots__ = ("_driver", "_ledger")
+    __slots__ = ("_driver",)
 
     def __init__(self, driver=None):
         if driver is None:
@@ -574,7 +550,6 @@ class Parker(_Handle):
                             f"not {type(driver).__name__}")
         self._h = _core.Parker(driver._handle())
         self._driver = driver
-        self._ledger = _core.Ledger()
 
     @property
     def driver(self):
@@ -594,13 +569,11 @@ class Parker(_Handle):
         thread (kept to the nearest nanosecond); parks that start later
         use it. TypeError for a non-number, ValueError for a negative,
         NaN or infinite value or one past 2**63-1 nanoseconds."""
-        self._handle()
-        return self._ledger.spin() / _NS
+        return self._handle().spin() / _NS
 
     @spin.setter
     def spin(self, seconds):
-        h = self._handle()
-        self._ledger.set_spin(h, _spin_ns(seconds))
+        self._handle().set_spin(_spin_ns(seconds))
 
     def park(self, timeout=None):
         """Sleep until unparked, the timeout passes, or the driver served
@@ -608,10 +581,13 @@ class Parker(_Handle):
         driver once without consuming a token or a pending
         :meth:`Driver.wake`. Returns a :class:`Wake`.
         Raises ValueError for a negative or NaN timeout, and whatever a
-        driver callback run by this park raised."""
+        driver callback run by this park raised; such a park is not
+        counted, and a token it took waits for the next park. In the main
+        thread a park sleeps in 50 ms slices (for Ctrl-C); a callback that
+        runs at a slice's edge still ends it."""
         h = self._handle()
         ns = -1 if timeout is None else _timeout_ns(timeout)
-        return _WAKES[self._ledger.park(h, ns, _get_ident() == _main_ident)]
+        return _WAKES[h.park(ns, _get_ident() == _main_ident)]
 
     def park_until(self, deadline):
         """Like :meth:`park`, until ``deadline``, a :func:`time.monotonic`
@@ -621,13 +597,14 @@ class Parker(_Handle):
         ns = _deadline_ns(deadline)
         main = _get_ident() == _main_ident
         if ns is None:
-            return _WAKES[self._ledger.park(h, -1, main)]
-        return _WAKES[self._ledger.park_until(h, ns, main)]
+            return _WAKES[h.park(-1, main)]
+        return _WAKES[h.park_until(ns, main)]
 
     def close(self):
         """Release the parker: it leaves the :class:`IdleSet` it joined, if
         any, and is unusable afterwards. Returns None."""
-        self._ledger.forget_idle()
+        if self._h is not None:
+            self._h.forget_idle()
         self._h = None
 
     def unparker(self):
@@ -641,9 +618,6 @@ class Parker(_Handle):
         twin = Parker.__new__(Parker)
         twin._h = self._handle().clone()
         twin._driver = self._driver
-        twin._ledger = _core.Ledger()
-        # The script's budget: libpark's copy may be a sliced park's rest.
-        twin._ledger.set_spin(twin._h, self._ledger.spin())
         return twin
 
     def shutdown(self):
@@ -654,7 +628,7 @@ class Parker(_Handle):
     def stats(self):
         """Returns the counters of this parker, as a :class:`Stats`. A park
         in progress is counted when it ends."""
-        return Stats(*self._ledger.counters(self._handle()))
+        return Stats(*self._handle().counters())
 
     def __repr__(self):
         if self._h is None:
@@ -750,7 +724,7 @@ class IdleSet(_Handle):
         :meth:`leave`. Raises RuntimeError if it has joined a set and not
         left it. From the parker's own thread. Returns None."""
         h = self._handle()
-        h.join(self._member(parker), parker._ledger)
+        h.join(self._member(parker))
 
     def leave(self, parker):
         """Take ``parker`` out of the set without parking. Returns True if
@@ -758,7 +732,7 @@ class IdleSet(_Handle):
         next park returns at once). Raises ValueError if it is not in this
         set."""
         h = self._handle()
-        return h.leave(self._member(parker), parker._ledger) == 1
+        return h.leave(self._member(parker)) == 1
 
     def park(self, parker, timeout=None):
         """Join unless joined, park as :meth:`Parker.park` does (``timeout``
@@ -768,8 +742,7 @@ class IdleSet(_Handle):
         h = self._handle()
         ph = self._member(parker)
         ns = -1 if timeout is None else _timeout_ns(timeout)
-        return _WAKES[h.park(ph, parker._ledger, ns,
-                             _get_ident() == _main_ident)]
+        return _WAKES[h.park(ph, ns, _get_ident() == _main_ident)]
 
     def unpark_one(self):
         """Wake exactly one idle parker. Returns whether there was one.
@@ -783,6 +756,28 @@ class IdleSet(_Handle):
     def count(self):
         """How many parkers are idle now (a snapshot). From any thread."""
         return self._handle().count()
+
+    def notify(self):
+        """Like :meth:`unpark_one`, but wake nobody while a parker that a
+        notify woke is still searching (it will find the job): a job costs
+        at most one wake, and a burst still fans out. Returns whether it
+        woke one. From any thread; with nobody idle or someone searching
+        it costs one atomic load."""
+        return self._handle().notify() == 1
+
+    def stop_searching(self, parker):
+        """``parker`` found work (or stops looking): it stops searching,
+        which it does too at its next join. Returns True if it was the last
+        searcher: then it must look at the work source again and
+        :meth:`notify` if work is left. From the parker's own thread."""
+        h = self._handle()
+        return h.stop_searching(self._member(parker)) == 1
+
+    @property
+    def searching(self):
+        """How many parkers a notify woke are searching now (a
+        snapshot)."""
+        return self._handle().searching()
 
     def __len__(self):
         return self.count()

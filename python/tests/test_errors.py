@@ -9,7 +9,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import park  # noqa: E402
-import tap  # noqa: E402
+import fixtures  # noqa: E402
 
 W = park.Wake
 
@@ -121,7 +121,7 @@ class TestBadInput(unittest.TestCase):
         t.start()
         while not ids:
             time.sleep(0.001)
-        self.assertTrue(tap.wait_sleeping(ids[0]))
+        self.assertTrue(fixtures.wait_sleeping(ids[0]))
         with self.assertRaisesRegex(RuntimeError, "another thread"):
             self.p.park()
         with self.assertRaisesRegex(RuntimeError, "another thread"):
@@ -132,4 +132,4 @@ class TestBadInput(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    tap.main()
+    fixtures.main()

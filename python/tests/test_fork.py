@@ -14,12 +14,12 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import park  # noqa: E402,F401  (the scripts import it from the same path)
-import tap  # noqa: E402
+import fixtures  # noqa: E402
 
 PRELUDE = textwrap.dedent("""\
     import errno, os, sys, threading, time
     sys.path.insert(0, {tests!r})
-    import park, tap
+    import park, fixtures
     W = park.Wake
 
     def parked_thread(p):
@@ -31,7 +31,7 @@ PRELUDE = textwrap.dedent("""\
         t.start()                                      # must not hang exit
         while not ids:
             time.sleep(0.001)
-        assert tap.wait_sleeping(ids[0]), "never slept"
+        assert fixtures.wait_sleeping(ids[0]), "never slept"
         return t, result
 
     def still_parked_then_woken(t, result, u, expect):
@@ -132,4 +132,4 @@ class TestFork(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    tap.main()
+    fixtures.main()

@@ -16,10 +16,10 @@ import weakref
 
 sys.path.insert(0, os.path.dirname(__file__))
 import park  # noqa: E402
-import tap  # noqa: E402
+import fixtures  # noqa: E402
 
 W = park.Wake
-timing = unittest.skipIf(tap.UNDER_VALGRIND,
+timing = unittest.skipIf(fixtures.UNDER_VALGRIND,
                          "timing is meaningless under valgrind")
 
 
@@ -37,7 +37,7 @@ class IdleWorker:
         while self.native_id is None:
             time.sleep(0.001)
         if where is not None:
-            assert tap.wait_sleeping(self.native_id, where=where), where
+            assert fixtures.wait_sleeping(self.native_id, where=where), where
 
     def run(self):
         self.native_id = threading.get_native_id()
@@ -185,7 +185,7 @@ class TestWhichOneWakes(unittest.TestCase):
         self.assertIs(self.wake_one(workers), on_sleeper)
         self.assertEqual(on_sleeper.results, [W.TOKEN])
         # The driver's parker still sleeps in the loop...
-        self.assertTrue(tap.wait_sleeping(in_driver.native_id,
+        self.assertTrue(fixtures.wait_sleeping(in_driver.native_id,
                                           where="driver"))
         # ...and is woken only when it is the only one idle.
         self.assertIs(self.wake_one(workers), in_driver)
@@ -209,7 +209,7 @@ class TestWhichOneWakes(unittest.TestCase):
         self.assertTrue(self.s.unpark_one())
         self.assertIs(self.s.leave(p), False)  # taken
         self.assertEqual(p.park(), W.TOKEN)
-        self.assertTrue(tap.wait_sleeping(in_driver.native_id,
+        self.assertTrue(fixtures.wait_sleeping(in_driver.native_id,
                                           where="driver"))
         self.assertEqual(in_driver.results, [])
         self.s.unpark_all()
@@ -272,7 +272,7 @@ class TestProtocol(unittest.TestCase):
         self.assertEqual(pool.idle.count(), 0)
 
     def test_no_job_lost_between_python_threads(self):
-        total = 200 if tap.UNDER_VALGRIND else 5000
+        total = 200 if fixtures.UNDER_VALGRIND else 5000
         pool = Pool(4)
         threads = [threading.Thread(target=pool.work, args=(p,))
                    for p in pool.parkers]
@@ -289,7 +289,7 @@ class TestProtocol(unittest.TestCase):
         self.check(pool, total)
 
     def test_many_producers(self):
-        total, producers = (100, 2) if tap.UNDER_VALGRIND else (2000, 3)
+        total, producers = (100, 2) if fixtures.UNDER_VALGRIND else (2000, 3)
         pool = Pool(3)
         workers = [threading.Thread(target=pool.work, args=(p,))
                    for p in pool.parkers]
@@ -315,7 +315,7 @@ class TestProtocol(unittest.TestCase):
     def test_main_thread_as_a_worker(self):
         # The main thread's parks are sliced (for Ctrl-C); between slices
         # it must stay in the set, or a job put then would be lost.
-        total = 50 if tap.UNDER_VALGRIND else 400
+        total = 50 if fixtures.UNDER_VALGRIND else 400
         pool = Pool(1)
 
         def produce():
@@ -382,7 +382,7 @@ class TestMainThread(unittest.TestCase):
                                 stdout=subprocess.PIPE, text=True)
         try:
             self.assertEqual(proc.stdout.readline().strip(), "ready")
-            self.assertTrue(tap.wait_sleeping(proc.pid, pid=proc.pid))
+            self.assertTrue(fixtures.wait_sleeping(proc.pid, pid=proc.pid))
             sent = time.monotonic()
             proc.send_signal(signal.SIGINT)
             ready, _, _ = select.select([proc.stdout], [], [], 10)
@@ -495,7 +495,7 @@ class TestBadInput(unittest.TestCase):
         t.start()
         while not ids:
             time.sleep(0.001)
-        self.assertTrue(tap.wait_sleeping(ids[0], where="driver"))
+        self.assertTrue(fixtures.wait_sleeping(ids[0], where="driver"))
         with self.assertRaisesRegex(RuntimeError, "another thread"):
             self.s.park(self.p, 0.001)
         self.assertEqual(self.s.count(), 0)
@@ -565,7 +565,7 @@ class TestLifetime(unittest.TestCase):
         gc.collect()
         # The park holds the set: it goes on, and ends as any park does.
         self.assertIsNotNone(gone())
-        self.assertTrue(tap.wait_sleeping(w.native_id, where="driver"))
+        self.assertTrue(fixtures.wait_sleeping(w.native_id, where="driver"))
         p.unparker().unpark()
         self.assertTrue(w.done())
         self.assertEqual(w.results, [W.TOKEN | W.DRIVER])
@@ -609,5 +609,52 @@ class TestLifetime(unittest.TestCase):
         self.assertEqual([w() for w in gone], [None, None, None])
 
 
+class TestSearching(unittest.TestCase):
+    """notify(), stop_searching() and searching (libpark 1.1), from one
+    thread: a parker a notify woke searches until it stops or joins
+    again, and notify wakes nobody meanwhile."""
+
+    def setUp(self):
+        self.d = park.Driver()
+        self.s = park.IdleSet(self.d)
+        self.p, self.q = park.Parker(self.d), park.Parker(self.d)
+
+    def test_a_notify_wakes_one_and_the_next_waits_for_the_search(self):
+        self.s.join(self.p)
+        self.s.join(self.q)
+        self.assertEqual(self.s.searching, 0)
+        self.assertTrue(self.s.notify())  # q: joined last
+        self.assertEqual((self.s.searching, self.s.count()), (1, 1))
+        self.assertFalse(self.s.notify())  # q searches: p stays idle
+        self.assertEqual(self.s.count(), 1)
+        self.assertFalse(self.s.leave(self.q))  # its token waits
+        self.assertEqual(self.q.park(), W.TOKEN)
+        self.assertTrue(self.s.stop_searching(self.q))  # the last one
+        self.assertEqual(self.s.searching, 0)
+        self.assertFalse(self.s.stop_searching(self.q))
+        self.assertTrue(self.s.notify())  # now p
+        self.assertFalse(self.s.leave(self.p))
+        self.assertEqual(self.p.park(), W.TOKEN)
+
+    def test_nobody_idle_wakes_nobody(self):
+        self.assertFalse(self.s.notify())
+        self.assertEqual(self.s.searching, 0)
+
+    def test_joining_again_ends_the_search(self):
+        self.s.join(self.p)
+        self.assertTrue(self.s.notify())
+        self.assertEqual(self.s.park(self.p), W.TOKEN)
+        self.assertEqual(self.s.searching, 1)
+        self.s.join(self.p)
+        self.assertEqual(self.s.searching, 0)
+        self.s.leave(self.p)
+
+    def test_bad_input(self):
+        with self.assertRaisesRegex(TypeError, "park.Parker"):
+            self.s.stop_searching(None)
+        with self.assertRaisesRegex(ValueError, "driver"):
+            self.s.stop_searching(park.Parker())
+
+
 if __name__ == "__main__":
-    tap.main()
+    fixtures.main()

@@ -8,7 +8,7 @@ import weakref
 
 sys.path.insert(0, os.path.dirname(__file__))
 import park  # noqa: E402
-import tap  # noqa: E402
+import fixtures  # noqa: E402
 
 W = park.Wake
 
@@ -61,7 +61,7 @@ class TestLifetime(unittest.TestCase):
         gc.collect()
         self.assertIsNone(gone())
 
-    @unittest.skipIf(tap.UNDER_VALGRIND,
+    @unittest.skipIf(fixtures.UNDER_VALGRIND,
                      "valgrind holds freed memory back; its leak check "
                      "stands in for this")
     def test_create_release_rounds_do_not_grow(self):
@@ -88,4 +88,4 @@ class TestLifetime(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    tap.main()
+    fixtures.main()

@@ -14,49 +14,9 @@ import weakref
 
 sys.path.insert(0, os.path.dirname(__file__))
 import park  # noqa: E402
-import tap  # noqa: E402
+import fixtures  # noqa: E402
 
 W = park.Wake
-
-
-class LoopWorker:
-    """A thread parked in the driver's loop until stopped, recording what
-    its parks returned or raised."""
-
-    def __init__(self, driver):
-        self.parker = park.Parker(driver)
-        self.results, self.errors = [], []
-        self.ident = self.native_id = None
-        self.stop = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-        while self.native_id is None:
-            time.sleep(0.001)
-        assert tap.wait_sleeping(self.native_id, where="driver")
-
-    def run(self):
-        self.ident = threading.get_ident()
-        self.native_id = threading.get_native_id()
-        while not self.stop:
-            try:
-                self.results.append(self.parker.park())
-            except Exception as e:  # noqa: BLE001 - recorded for the test
-                self.errors.append(e)
-
-    def join(self):
-        self.stop = True
-        self.parker.unparker().unpark()
-        self.thread.join(10)
-        assert not self.thread.is_alive()
-
-
-def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.001)
-    return True
 
 
 class TestCallSoonThreadsafe(unittest.TestCase):
@@ -65,11 +25,11 @@ class TestCallSoonThreadsafe(unittest.TestCase):
         self.p = park.Parker(self.d)
 
     def test_runs_on_the_loop_thread_inside_its_park(self):
-        w = LoopWorker(self.d)
+        w = fixtures.LoopWorker(self.d)
         ran = []
         self.d.call_soon_threadsafe(
             lambda *a: ran.append((threading.get_ident(), a)), 1, "two")
-        self.assertTrue(wait_for(lambda: ran))
+        self.assertTrue(fixtures.wait_for(lambda: ran))
         w.join()
         self.assertEqual(ran, [(w.ident, (1, "two"))])
         self.assertEqual(w.results[0], W.EVENTS | W.DRIVER)
@@ -89,7 +49,7 @@ class TestCallSoonThreadsafe(unittest.TestCase):
         self.assertEqual(got, ["x"])
 
     def test_order_and_once_from_many_threads(self):
-        n, threads = (50, 2) if tap.UNDER_VALGRIND else (500, 4)
+        n, threads = (50, 2) if fixtures.UNDER_VALGRIND else (500, 4)
         got = []
 
         def post(k):
@@ -125,7 +85,7 @@ class TestCallSoonThreadsafe(unittest.TestCase):
         ended = time.monotonic()
         t.join()
         self.assertEqual(len(ran), 1)
-        if not tap.UNDER_VALGRIND:
+        if not fixtures.UNDER_VALGRIND:
             self.assertLess(ended - ran[0], 0.04)
         self.assertEqual(self.p.stats(), park.Stats(1, 0, 0, 0, 1, 0))
 
@@ -160,9 +120,9 @@ class TestCallSoonThreadsafe(unittest.TestCase):
         self.assertEqual(self.p.park(0.01).reason, W.TIMED_OUT)
 
     def test_exception_reaches_the_worker_that_ran_it(self):
-        w = LoopWorker(self.d)
+        w = fixtures.LoopWorker(self.d)
         self.d.call_soon_threadsafe(lambda: 1 / 0)
-        self.assertTrue(wait_for(lambda: w.errors))
+        self.assertTrue(fixtures.wait_for(lambda: w.errors))
         w.join()
         self.assertEqual([type(e) for e in w.errors], [ZeroDivisionError])
 
@@ -225,13 +185,13 @@ class TestCallSoonThreadsafe(unittest.TestCase):
         self.assertEqual(got, ["before"])
 
     def test_shutdown_wakes_the_loop_and_runs_what_was_posted(self):
-        w = LoopWorker(self.d)
+        w = fixtures.LoopWorker(self.d)
         got = []
         # Posted and shut down while the worker wakes: the loop runs the
         # post in the park that sees the shutdown, or the one before.
         self.d.call_soon_threadsafe(got.append, 1)
         self.d.shutdown()
-        self.assertTrue(wait_for(lambda: W.SHUTDOWN | W.DRIVER in
+        self.assertTrue(fixtures.wait_for(lambda: W.SHUTDOWN | W.DRIVER in
                                  w.results))
         w.join()
         self.assertEqual(got, [1])
@@ -329,9 +289,9 @@ class TestWake(unittest.TestCase):
         self.p = park.Parker(self.d)
 
     def test_wakes_the_thread_in_the_loop(self):
-        w = LoopWorker(self.d)
+        w = fixtures.LoopWorker(self.d)
         self.assertIsNone(self.d.wake())
-        self.assertTrue(wait_for(lambda: w.results))
+        self.assertTrue(fixtures.wait_for(lambda: w.results))
         w.join()
         self.assertEqual(w.results[0], W.EVENTS | W.DRIVER)
         self.assertEqual(w.errors, [])
@@ -349,4 +309,4 @@ class TestWake(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    tap.main()
+    fixtures.main()

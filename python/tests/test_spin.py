@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import park  # noqa: E402
-import tap  # noqa: E402
+import fixtures  # noqa: E402
 
 W = park.Wake
 # A budget no test waits out: only an unpark or a timeout ends its spin.
@@ -201,7 +201,7 @@ class TestSpinning(unittest.TestCase):
 
     def test_no_budget_never_spins(self):
         w = Worker(self.p)
-        self.assertTrue(tap.wait_sleeping(w.native_id, where="sleeper"))
+        self.assertTrue(fixtures.wait_sleeping(w.native_id, where="sleeper"))
         self.u.unpark()
         self.assertEqual(w.join(), W.TOKEN)
         self.assertEqual(self.p.park(0.01), W.TIMED_OUT)
@@ -212,7 +212,7 @@ class TestSpinning(unittest.TestCase):
     def test_a_spent_budget_goes_on_to_sleep(self):
         self.p.spin = 0.005
         w = Worker(self.p)
-        self.assertTrue(tap.wait_sleeping(w.native_id, where="sleeper"))
+        self.assertTrue(fixtures.wait_sleeping(w.native_id, where="sleeper"))
         self.u.unpark()
         self.assertEqual(w.join(), W.TOKEN)
         self.assertEqual(self.p.stats(),
@@ -250,7 +250,7 @@ class TestSpinning(unittest.TestCase):
         self.assertEqual(self.p.stats(),
                          zero_stats(parks_sleeper=1, timeouts=1))
         self.assertEqual(self.p.spin, 0.03)
-        if not tap.UNDER_VALGRIND:  # valgrind's own work counts as CPU
+        if not fixtures.UNDER_VALGRIND:  # valgrind's own work counts as CPU
             self.assertLess(cpu, 0.15, "CPU seconds of the park")
 
     def test_a_poll_never_spins(self):
@@ -278,4 +278,4 @@ class TestSpinning(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    tap.main()
+    fixtures.main()

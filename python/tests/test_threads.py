@@ -14,11 +14,11 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import park  # noqa: E402
-import tap  # noqa: E402
+import fixtures  # noqa: E402
 
 W = park.Wake
 # Under valgrind everything runs ~50x slower: timing bounds say nothing.
-timing = unittest.skipIf(tap.UNDER_VALGRIND, "timing is meaningless under valgrind")
+timing = unittest.skipIf(fixtures.UNDER_VALGRIND, "timing is meaningless under valgrind")
 
 
 class TestThreads(unittest.TestCase):
@@ -31,7 +31,7 @@ class TestThreads(unittest.TestCase):
         def waker():
             # In the driver's wait: a futex wait could be the main
             # thread's wait for the GIL, before it parks at all.
-            ids.append(tap.wait_sleeping(main_id, where="driver"))
+            ids.append(fixtures.wait_sleeping(main_id, where="driver"))
             u.unpark()
 
         t = threading.Thread(target=waker)
@@ -160,7 +160,7 @@ class TestCtrlC(unittest.TestCase):
                                 stdout=subprocess.PIPE, text=True)
         try:
             self.assertEqual(proc.stdout.readline().strip(), "ready")
-            self.assertTrue(tap.wait_sleeping(proc.pid, pid=proc.pid))
+            self.assertTrue(fixtures.wait_sleeping(proc.pid, pid=proc.pid))
             sent = time.monotonic()
             proc.send_signal(signal.SIGINT)
             word, when = (readline(proc).split() + ["silent", "inf"])[:2]
@@ -202,7 +202,7 @@ class TestCtrlC(unittest.TestCase):
         try:
             word, pid = proc.stdout.readline().split()
             self.assertEqual(word, "ready")
-            self.assertTrue(tap.wait_sleeping(int(pid), pid=int(pid)))
+            self.assertTrue(fixtures.wait_sleeping(int(pid), pid=int(pid)))
             sent = time.monotonic()
             os.kill(int(pid), signal.SIGINT)
             word, when = (readline(proc).split() + ["silent", "inf"])[:2]
@@ -221,4 +221,4 @@ class TestCtrlC(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    tap.main()
+    fixtures.main()

@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import park  # noqa: E402
-import tap  # noqa: E402
+import fixtures  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "..", "docs", "examples")
@@ -166,4 +166,4 @@ class TestTypedUsageRuns(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    tap.main()
+    fixtures.main()

@@ -155,6 +155,20 @@ describe("a callback", function()
     assert.equals(2, runs)
   end)
 
+  it("leaves the token of a park that raises for the next park", function()
+    local d, p = new_pair()
+    local u = p:unparker()
+    d:timer(0, function() error("boom 1", 0) end)
+    d:timer(0, function() error("boom 2", 0) end)
+    assert.same({false, "boom 1"}, {pcall(p.park, p, 5)})
+    -- This park takes the token, then runs the callback left queued.
+    u:unpark()
+    assert.same({false, "boom 2"}, {pcall(p.park, p, 5)})
+    assert.same({"token", false}, {p:park(5)})
+    p:park(0.01) -- runs the loop the raise left to run
+    assert.equals("timeout", (p:park(0.01)))
+  end)
+
   it("can close its own Driver", function()
     local d, p = new_pair()
     local other_ran = false

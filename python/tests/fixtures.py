@@ -1,54 +1,74 @@
-"""Run the unittest cases of the calling module and report them as TAP, one
-line per test, so automake's TAP driver counts each of them."""
+"""What the Python tests share: whether they run under valgrind, how to
+see that a thread is asleep (and where), a thread parked in a driver's
+loop, and main(), which runs the calling module's tests on tappy's TAP
+runner (Debian's python3-tap) so that automake counts each test."""
 
 import os
 import sys
-import traceback
+import threading
+import time
 import unittest
+
+import park
 
 #: Set by `make check-valgrind`.
 UNDER_VALGRIND = os.environ.get("PARK_UNDER_VALGRIND") == "1"
 
 
-class _TapResult(unittest.TestResult):
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def _line(self, ok, test, note=""):
-        self.count += 1
-        status = "ok" if ok else "not ok"
-        print(f"{status} {self.count} - {test.id()}{note}", flush=True)
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self._line(True, test)
-
-    def addSkip(self, test, reason):
-        super().addSkip(test, reason)
-        self._line(True, test, f" # SKIP {reason}")
-
-    def _fail(self, test, err):
-        self._line(False, test)
-        for line in "".join(traceback.format_exception(*err)).splitlines():
-            print(f"# {line}", flush=True)
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self._fail(test, err)
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        self._fail(test, err)
-
-
 def main():
-    suite = unittest.defaultTestLoader.loadTestsFromModule(
-        sys.modules["__main__"])
-    result = _TapResult()
-    suite.run(result)
-    print(f"1..{result.count}")
-    sys.exit(0 if result.wasSuccessful() and result.count else 1)
+    try:
+        from tap import TAPTestRunner
+    except ImportError:
+        # An interpreter of its own (pyenv, a venv) does not see Debian's
+        # python3-tap; it is pure Python, so take it from there.
+        sys.path.append("/usr/lib/python3/dist-packages")
+        from tap import TAPTestRunner
+    runner = TAPTestRunner()
+    runner.set_stream(True)
+    result = unittest.main(testRunner=runner, exit=False).result
+    sys.exit(0 if result.wasSuccessful() and result.testsRun else 1)
+
+
+def wait_for(condition, timeout=10.0):
+    """Whether condition() holds within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+class LoopWorker:
+    """A thread that parks on a new parker of driver until stopped,
+    recording what its parks returned or raised; made once it sleeps in the
+    driver's loop."""
+
+    def __init__(self, driver):
+        self.parker = park.Parker(driver)
+        self.results, self.errors = [], []
+        self.ident = self.native_id = None
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+        while self.native_id is None:
+            time.sleep(0.001)
+        assert wait_sleeping(self.native_id, where="driver")
+
+    def run(self):
+        self.ident = threading.get_ident()
+        self.native_id = threading.get_native_id()
+        while not self.stop:
+            try:
+                self.results.append(self.parker.park())
+            except Exception as e:  # noqa: BLE001 - recorded for the test
+                self.errors.append(e)
+
+    def join(self):
+        self.stop = True
+        self.parker.unparker().unpark()
+        self.thread.join(10)
+        assert not self.thread.is_alive()
 
 
 _SLEEP_CALLS = None
@@ -92,7 +112,7 @@ def _learn_sleep_calls():
         release()
         thread.join()
         if same < 10:
-            raise RuntimeError("tap: no stable blocked call seen in "
+            raise RuntimeError("fixtures: no stable blocked call seen in "
                                "/proc/self/task/TID/syscall")
         return seen
 
