@@ -3,7 +3,8 @@
 # report's own tables (so a figure and the table beside it are one run):
 #
 #   plot.sh REPORT OUTDIR      draw OUTDIR/{spin,fanout,pool-saturated,
-#                              pool-sparse}.svg from REPORT
+#                              pool-sparse}.svg from REPORT, and
+#                              OUTDIR/server.svg when it measured the server
 #   plot.sh --run-id FILE      print the run id of a report, or of an SVG
 #                              drawn by this script
 #
@@ -20,7 +21,7 @@ set -eu
 run_id() {
 	case "$1" in
 	*.svg)
-		sed -n 's/.*; run \([^)]*\)).*/\1/p' "$1" | head -n 1
+		sed -n 's/.*[(;] *run \([^)]*\)).*/\1/p' "$1" | head -n 1
 		;;
 	*)
 		id=$(sed -n 's/^| run id | \(.*\) |$/\1/p' "$1" | head -n 1)
@@ -157,6 +158,33 @@ pool_plot pool-saturated "pool, saturated" 3 \
 	"Saturated pool: jobs per second against W" "jobs/s, median"
 pool_plot pool-sparse "pool, sparse" 4 \
 	"Sparse pool (a job every 50 us): p99 latency against W" "submit to start p99, us, median"
+
+# ---- the HTTP server: requests/s against the work per request ------------
+# One line per server and keep-alive setting; drawn only when the report
+# measured the server (it needs evhttp and ab).
+awk '/^## / { on = index($0, "## HTTP server") == 1; next }
+	on && /^\| [0-9]+ µs \|/ {
+		line = $0; sub(/^\| */, "", line); sub(/ *\|$/, "", line)
+		n = split(line, c, / *\| */)
+		w = c[1]; sub(/ µs/, "", w)
+		v = c[4]; gsub(/,/, "", v); split(v, p, / \/ /)
+		name = c[3]; sub(/,.*/, "", name)
+		printf "%s%s\t%s\t%s\n", name, (c[2] == "yes" ? "-keepalive" : "-close"), w, p[2]
+	}' "$report" >"$work/server.dat"
+if [ -s "$work/server.dat" ]; then
+	plot=
+	for line in $(cut -f1 "$work/server.dat" | awk '!seen[$0]++'); do
+		awk -F'\t' -v l="$line" 'BEGIN { OFS = "\t" } $1 == l { print $2, $3 }' \
+			"$work/server.dat" >"$work/server.$line.dat"
+		plot="$plot${plot:+, }\"$work/server.$line.dat\" using 0:2:xtic(1) with linespoints title \"$line\""
+	done
+	{
+		svg server
+		printf 'set title "HTTP server: requests/s against work per request (run %s)"\n' "$id"
+		printf 'set xlabel "busy work per request (us)"\nset ylabel "requests/s, median"\nset yrange [0:*]\n'
+		printf 'plot %s\n' "$plot"
+	} | gnuplot
+fi
 
 for f in spin fanout pool-saturated pool-sparse; do
 	[ -s "$out/$f.svg" ] || { echo "plot.sh: $report has no data for $f" >&2; exit 1; }

@@ -109,7 +109,8 @@ if command -v gnuplot >/dev/null 2>&1; then
 	check "the figures are drawn from the report" $SHELL "$plot" "$report" "$figures"
 	check "each figure carries its report's run id" same_run "$report" \
 		"$figures/spin.svg" "$figures/fanout.svg" \
-		"$figures/pool-saturated.svg" "$figures/pool-sparse.svg"
+		"$figures/pool-saturated.svg" "$figures/pool-sparse.svg" \
+		$(ls "$figures"/server.svg 2>/dev/null)
 	rm -rf "$figures"
 else
 	echo "# gnuplot not installed: figures not drawn (make bench needs it)"
