@@ -7,9 +7,10 @@
 #
 #   ci/relocate.sh [SRCDIR]
 #
-# SRCDIR (default: this script's tree) is configured and built in a
-# temporary directory (a checkout needs ./autogen.sh run once). Needs cmake,
-# pkg-config, python3-dev, swig and liblua5.4-dev.
+# SRCDIR (default: this script's tree; ./autogen.sh runs there if it has
+# no configure, and it must not be configured in place) is configured and
+# built in a temporary directory. Needs cmake, pkg-config, python3-dev, swig
+# and liblua5.4-dev.
 set -u
 top=$(cd "${1:-$(dirname "$0")/..}" && pwd)
 work=$(mktemp -d)
@@ -33,6 +34,10 @@ finish() {
 	exit $failed
 }
 
+[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null 2>&1) || {
+	echo "relocate: ./autogen.sh failed in $top" >&2
+	exit 2
+}
 python=${PYTHON:-/usr/bin/python3}
 lua=${LUA:-lua5.4}
 old=$work/old/prefix
