@@ -6,7 +6,9 @@ rockspec_format = "3.0"
 package = "libpark"
 version = "scm-1"
 source = {
-   -- luarocks make builds the directory it runs in and never fetches this.
+   -- luarocks make builds the directory it runs in and never fetches this;
+   -- make dist writes libpark-VERSION-1.rockspec, whose source is the
+   -- release tarball (bindings/lua/release-rockspec.sh).
    url = "git+file:///dev/null",
 }
 description = {
@@ -33,5 +35,7 @@ build = {
    },
    install_variables = {
       INST_LIBDIR = "$(LIBDIR)",
+      -- rock.mk's build directory is per Lua: install must name the same.
+      LUA_INCDIR = "$(LUA_INCDIR)",
    },
 }
