@@ -67,8 +67,8 @@ if ! make -s -j"$jobs" >build.log 2>&1 ||
 	echo "Bail out! the arm64 build failed"
 	exit 1
 fi
-file tests/check-api 2>/dev/null | grep -q aarch64 ||
-	{ echo "Bail out! tests/check-api is not an arm64 executable"; exit 1; }
+file tests/check-public 2>/dev/null | grep -q aarch64 ||
+	{ echo "Bail out! tests/check-public is not an arm64 executable"; exit 1; }
 say "built in $(ci_elapsed)"
 
 # The C suite through automake's harness, each program run by qemu.
@@ -81,8 +81,8 @@ else
 	tap 1 "C suite under qemu-aarch64: ${bad:-?} of ${total:-?} failed"
 	suite_failures .
 fi
-grep -h '^# sleep probe' tests/check-api.log | head -n 1
-grep -h '^# .*signals at the' tests/check-signals-*.log
+grep -h '^# sleep probe' tests/check-public.log | head -n 1
+grep -h '^# .*signals at the' tests/check-*.log
 for prog in $stress; do
 	if out=$(qemu-aarch64 "$prog" -o "$stress_ops" 2>&1); then
 		tap 0 "$prog under qemu-aarch64: $(echo "$out" | tail -n 2 | head -n 1 | sed 's/^stress: //')"

@@ -22,7 +22,7 @@ if [ ! -x "$srcdir/configure" ]; then
 fi
 versions=${*:-5.1 5.2 5.3 5.4 luajit}
 lua_tests=$(cd "$srcdir" && ls tests/lua/*_spec.lua | tr '\n' ' ')
-tests="$lua_tests tests/check-lua-states tests/check-lua-fork tests/test_examples.sh"
+tests="$lua_tests tests/check-lua tests/test_examples.sh"
 for version in $versions; do
 	build=${LUA_MATRIX_DIR:-$srcdir/_build-lua}-$version
 	mkdir -p "$build"

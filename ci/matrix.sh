@@ -55,7 +55,7 @@ check() {
 		tap 1 "$name: ${bad:-?} of ${total:-?} tests failed (make: $rc, $secs s)"
 		suite_failures "$dir"
 	fi
-	grep -h '^# backend' "$dir/tests/check-wake.log" 2>/dev/null | head -n 1
+	grep -h '^# backend' "$dir/tests/check-condvar.log" 2>/dev/null | head -n 1
 }
 
 if build pipe-condvar --with-wake=pipe --with-sleeper=condvar \
