@@ -328,9 +328,3 @@ bool seccomp_refused(int status)
 	return true;
 }
 
-struct park_stats stats_of(const park_parker *p)
-{
-	struct park_stats s = {.size = sizeof s};
-	ck_assert_int_eq(park_parker_get_stats(p, &s), 0);
-	return s;
-}

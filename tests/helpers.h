@@ -60,9 +60,6 @@ int park_thread_join(struct park_thread *t);
 void forbid_system_calls(void);
 bool seccomp_refused(int status);
 
-/* p's counters; fails the test when get_stats does. */
-struct park_stats stats_of(const park_parker *p);
-
 /* Each suite's builder; tests/test-list.h has them all, and tests/runner.c
  * runs them. */
 #define TEST_SUITE(name, public, white, lua) Suite *name##_suite(void);
