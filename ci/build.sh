@@ -8,12 +8,16 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/ci/lib.sh"
 
-want=$ci_packages
-[ "${1:-}" = matrix ] && want="$want $ci_matrix_packages"
-ci_install $want 2>"$top/.ci-packages.log"
-tap $? "the Debian packages ${1:+(and the matrix's) }are installed" \
-	"$top/.ci-packages.log" || { rm -f "$top/.ci-packages.log"; tap_end; exit; }
-rm -f "$top/.ci-packages.log"
+pkgs=$ci_packages
+what="the Debian packages are installed"
+if [ "${1:-}" = matrix ]; then
+	pkgs="$pkgs $ci_matrix_packages"
+	what="the Debian packages, the matrix's too, are installed"
+fi
+log=$(mktemp)
+ci_install $pkgs 2>"$log"
+tap $? "$what" "$log" || { rm -f "$log"; tap_end; exit; }
+rm -f "$log"
 mkdir -p "$build"
 log=$build/build.log
 { [ -x "$top/configure" ] || (cd "$top" && ./autogen.sh); } >"$log" 2>&1 &&

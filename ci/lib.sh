@@ -181,6 +181,7 @@ failed=0
 skipped=0
 group_now=
 stage_n=0
+stages_ran=0
 want=${want:-all}
 
 group() { group_now=$1; }
@@ -190,9 +191,13 @@ group() { group_now=$1; }
 # lines (a non-zero status with no failed line is one failure) and shows
 # the failures.
 stage() {
-	[ "$want" = all ] || [ "$want" = "$group_now" ] || return 0
+	case " $want " in
+	*" all "*|*" $group_now "*|*" $1 "*) ;;
+	*) return 0 ;;
+	esac
 	name=$1 what=$2
 	shift 2
+	stages_ran=$((stages_ran + 1))
 	echo "== $what"
 	mkdir -p "$build"
 	stage_n=$((stage_n + 1))
@@ -214,7 +219,11 @@ stage() {
 
 # stages_end: the time, then the closing line CI reads; false on failure.
 stages_end() {
-	echo "$(basename "$0") ${want}: $(ci_elapsed)"
+	if [ "$stages_ran" = 0 ]; then
+		echo "$(basename "$0"): no group or stage named $want" >&2
+		return 2
+	fi
+	echo "$(basename "$0") $want: $(ci_elapsed)"
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" = 0 ]
 }
