@@ -103,6 +103,12 @@ tap_merge() {
 		tap 1 "$2: exit status $3"
 }
 
+# ci_stamp DIR: marks the start of a `make check` in DIR, for tap_suite.
+ci_stamp() {
+	rm -f "$1/test-suite.log"
+	touch "$1/ci.stamp"
+}
+
 # suite_totals DIR: the totals of the `make check` that ran in build
 # directory DIR, from its test-suite.log: total, bad (failed, errors,
 # unexpected passes), skipped; total is empty when there is no log.
@@ -122,14 +128,15 @@ suite_failures() {
 }
 
 # tap_suite DIR LABEL: one test line per result of the `make check` that
-# ran in build directory DIR (automake's .trs files), the failures' logs
-# as comments; a missing test-suite.log is a failure.
+# ran in build directory DIR (automake's .trs files newer than DIR/ci.stamp,
+# which ci_stamp DIR made before it: a .trs an earlier run left is not
+# this run's); a missing test-suite.log is a failure.
 tap_suite() {
 	if [ ! -f "$1/test-suite.log" ]; then
 		tap 1 "$2: no test-suite.log (the build or make check failed)"
 		return
 	fi
-	find "$1" -name '*.trs' | sort | while read -r trs; do
+	find "$1" -name '*.trs' -newer "$1/ci.stamp" | sort | while read -r trs; do
 		t=${trs#"$1"/}
 		t=${t%.trs}
 		# The i-th result is the i-th TAP line of the test's log; the

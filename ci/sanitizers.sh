@@ -10,6 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 for san in ${*:-thread address,undefined}; do
 	dir="$top/_build-$(echo "$san" | tr , -)"
 	mkdir -p "$dir"
+	ci_stamp "$dir"
 	(cd "$dir" && { [ -f Makefile ] ||
 		"$top/configure" -q --enable-sanitizers="$san"; } &&
 		make -s -j"$jobs" && make -s -j"$jobs" check) >"$dir/check.out" 2>&1
