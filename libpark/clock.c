@@ -16,7 +16,7 @@
 #define TIME_T_MAX (sizeof(time_t) < sizeof(int64_t) ? (int64_t)INT32_MAX \
 						     : INT64_MAX)
 
-static void park__clock_now(struct timespec *now)
+static void monotonic_now(struct timespec *now)
 {
 	clock_gettime(CLOCK_MONOTONIC, now);
 }
@@ -41,7 +41,7 @@ bool park__clock_deadline(int64_t timeout_ns, struct timespec *deadline)
 	int64_t sec = timeout_ns / NSEC_PER_SEC;
 	if (sec > FAR_FUTURE_SEC)
 		return false;
-	park__clock_now(deadline);
+	monotonic_now(deadline);
 	/* One second of room for the carry below. */
 	if (sec > sub_saturating(TIME_T_MAX - 1, (int64_t)deadline->tv_sec))
 		return false;
@@ -57,7 +57,7 @@ bool park__clock_deadline(int64_t timeout_ns, struct timespec *deadline)
 int64_t park__clock_remaining_ns(const struct timespec *deadline)
 {
 	struct timespec now;
-	park__clock_now(&now);
+	monotonic_now(&now);
 	int64_t sec = sub_saturating((int64_t)deadline->tv_sec,
 				     (int64_t)now.tv_sec);
 	if (sec < 0)
@@ -87,6 +87,6 @@ void park__clock_timeval(int64_t ns, struct timeval *tv)
 int64_t park__clock_now_ns(void)
 {
 	struct timespec now;
-	park__clock_now(&now);
+	monotonic_now(&now);
 	return (int64_t)now.tv_sec * NSEC_PER_SEC + now.tv_nsec;
 }

@@ -139,7 +139,7 @@ static void wake_channel_ready(evutil_socket_t fd, short what, void *arg)
 	park__post_run(&d->posts, true);
 }
 
-static void timer_fired(evutil_socket_t fd, short what, void *arg)
+static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	park_driver *d = arg;
 	(void)fd;
@@ -330,7 +330,7 @@ static park_driver *driver_new(struct event_base *adopted)
 						wake_event_flags(d),
 						wake_channel_ready, d));
 	d->timer_event = PARK_FAULT_OR(PARK_FAULT_EVENT_NEW, NULL,
-				       event_new(d->base, -1, 0, timer_fired, d));
+				       event_new(d->base, -1, 0, on_timer, d));
 	if (!d->wake_event || !d->timer_event)
 		goto fail;
 	err = add_event(d->wake_event, NULL);
@@ -465,19 +465,19 @@ int park_driver_is_shutdown(const park_driver *d)
 enum park_driver_lock park__driver_try_lock(park_driver *d)
 {
 	if (atomic_load(&d->shut_down))
-		return PARK_DRIVER_STOPPED;
+		return PARK_TRYLOCK_STOPPED;
 	/* Test before test-and-set: a busy driver's line stays shared. */
 	if (atomic_load_explicit(&d->locked, memory_order_relaxed) ||
 	    atomic_exchange(&d->locked, true))
-		return PARK_DRIVER_BUSY;
+		return PARK_TRYLOCK_BUSY;
 	/* The base passes from the last holder to this one. */
 	PARK_HANDOFF_AFTER(&d->locked);
 	/* Checked again under the lock: see park_driver_shutdown(). */
 	if (atomic_load(&d->shut_down)) {
 		park__driver_unlock(d);
-		return PARK_DRIVER_STOPPED;
+		return PARK_TRYLOCK_STOPPED;
 	}
-	return PARK_DRIVER_ACQUIRED;
+	return PARK_TRYLOCK_ACQUIRED;
 }
 
 void park__driver_unlock(park_driver *d)
@@ -607,7 +607,7 @@ int park_driver_reinit(park_driver *d)
 	}
 	event_assign(d->wake_event, d->base, d->wake_read_fd,
 		     wake_event_flags(d), wake_channel_ready, d);
-	event_assign(d->timer_event, d->base, -1, 0, timer_fired, d);
+	event_assign(d->timer_event, d->base, -1, 0, on_timer, d);
 	err = add_event(d->wake_event, NULL);
 	if (err < 0)
 		return err;

@@ -1,7 +1,11 @@
 /*
  * Internal declarations shared by the files of libpark; never installed.
- * Everything here is named park__ (two underscores), so a call site shows
- * whether it crosses the public API. Grouped by the file that defines it.
+ * Its functions and variables are named park__ (two underscores), so a
+ * call site shows whether it crosses the public API; its constants and
+ * macros are upper case with a group prefix the public header never uses
+ * (PARK_STATE_, PARK_HANDOFF_, PARK_TRYLOCK_, PARK_CACHE_LINE). The fault
+ * points' park__fault_* are in fault.h, which this includes. Grouped by
+ * the file that defines them.
  */
 #ifndef PARK_INTERNAL_H
 #define PARK_INTERNAL_H
@@ -39,7 +43,10 @@
 #endif
 
 /* The parker's state word. The values are the protocol: keep them dense so
- * that park__state_corrupt() can name any other value as a bug. */
+ * that park__state_corrupt() can name any other value as a bug.
+ * PARKED_CONDVAR is tokio's name, kept so that the code reads against
+ * tokio's park.rs; here it means parked on this build's sleeper, whichever
+ * it is (futex, sem or condvar). */
 enum {
 	PARK_STATE_EMPTY = 0,
 	PARK_STATE_PARKED_CONDVAR = 1,
@@ -145,10 +152,12 @@ void park__sleeper_wake(struct park_parker *p);
 
 /* --- driver.c: the shared loop -------------------------------------------- */
 
+/* What park__driver_try_lock got (PARK_TRYLOCK_, apart from the public
+ * PARK_DRIVER flag that a park returns). */
 enum park_driver_lock {
-	PARK_DRIVER_ACQUIRED,
-	PARK_DRIVER_BUSY,
-	PARK_DRIVER_STOPPED
+	PARK_TRYLOCK_ACQUIRED,
+	PARK_TRYLOCK_BUSY,
+	PARK_TRYLOCK_STOPPED
 };
 enum park_driver_lock park__driver_try_lock(park_driver *d);
 void park__driver_unlock(park_driver *d);

@@ -238,7 +238,7 @@ static int park_slow(struct park_parker *p, const struct timespec *deadline)
 	if (r < 0)
 		return r;
 	enum park_path path = PATH_OTHER;
-	if (park__driver_try_lock(d) == PARK_DRIVER_ACQUIRED) {
+	if (park__driver_try_lock(d) == PARK_TRYLOCK_ACQUIRED) {
 		r = park_in_driver(p, d, deadline);
 	} else if ((r = spin(p, deadline)) != 0) {
 		path = PATH_SPIN;
@@ -259,13 +259,13 @@ static int park_poll(struct park_parker *p)
 	if (r < 0)
 		return r;
 	switch (park__driver_try_lock(d)) {
-	case PARK_DRIVER_ACQUIRED:
+	case PARK_TRYLOCK_ACQUIRED:
 		r = park__driver_poll(d);
 		park__driver_unlock(d);
 		if (r == 0)
 			r = PARK_TIMED_OUT | PARK_DRIVER;
 		break;
-	case PARK_DRIVER_BUSY:
+	case PARK_TRYLOCK_BUSY:
 		r = PARK_TIMED_OUT;
 		break;
 	default:

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include "fixture.h"
 #include "helpers.h"
 
 #include <errno.h>
@@ -14,30 +15,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-
-Suite *api_suite(void);
-
-static park_driver *driver;
-static park_parker *parker;
-static park_unparker *unparker;
-
-/* Checked fixture: runs in the forked child, like the test itself. */
-static void setup(void)
-{
-	driver = park_driver_new();
-	ck_assert_ptr_nonnull(driver);
-	parker = park_parker_new(driver);
-	ck_assert_ptr_nonnull(parker);
-	unparker = park_unparker_new(parker);
-	ck_assert_ptr_nonnull(unparker);
-}
-
-static void teardown(void)
-{
-	park_unparker_unref(unparker);
-	park_parker_unref(parker);
-	park_driver_unref(driver);
-}
 
 START_TEST(test_version_matches_header_and_package)
 {
@@ -663,10 +640,3 @@ Suite *api_suite(void)
 	suite_add_tcase(s, tc);
 	return s;
 }
-
-#ifndef PARK_WHITE_BOX
-int main(void)
-{
-	return run_suites(api_suite(), NULL);
-}
-#endif

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include "fixture.h"
 #include "helpers.h"
 #ifdef PARK_WHITE_BOX
 #include "park-internal.h"
@@ -20,29 +21,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-
-Suite *edges_suite(void);
-
-static park_driver *driver;
-static park_parker *parker;
-static park_unparker *unparker;
-
-static void setup(void)
-{
-	driver = park_driver_new();
-	ck_assert_ptr_nonnull(driver);
-	parker = park_parker_new(driver);
-	ck_assert_ptr_nonnull(parker);
-	unparker = park_unparker_new(parker);
-	ck_assert_ptr_nonnull(unparker);
-}
-
-static void teardown(void)
-{
-	park_unparker_unref(unparker);
-	park_parker_unref(parker);
-	park_driver_unref(driver);
-}
 
 /* Runs fn(arg) from inside a callback of p's driver, during one park of p;
  * returns what that park returned. */
@@ -738,10 +716,3 @@ Suite *edges_suite(void)
 	suite_add_tcase(s, tc);
 	return s;
 }
-
-#ifndef PARK_WHITE_BOX
-int main(void)
-{
-	return run_suites(edges_suite(), NULL);
-}
-#endif

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include "fixture.h"
 #include "helpers.h"
 #ifdef PARK_WHITE_BOX
 #include "park-internal.h"
@@ -29,29 +30,6 @@
 #include <valgrind/valgrind.h>
 #endif
 #endif
-
-Suite *fork_suite(void);
-
-static park_driver *driver;
-static park_parker *parker;
-static park_unparker *unparker;
-
-static void setup(void)
-{
-	driver = park_driver_new();
-	ck_assert_ptr_nonnull(driver);
-	parker = park_parker_new(driver);
-	ck_assert_ptr_nonnull(parker);
-	unparker = park_unparker_new(parker);
-	ck_assert_ptr_nonnull(unparker);
-}
-
-static void teardown(void)
-{
-	park_unparker_unref(unparker);
-	park_parker_unref(parker);
-	park_driver_unref(driver);
-}
 
 /* First thing in every child. helgrind does not model fork: in the child
  * it still sees the parent's other threads, which do not exist there, and
@@ -811,10 +789,3 @@ Suite *fork_suite(void)
 	suite_add_tcase(s, tc);
 	return s;
 }
-
-#ifndef PARK_WHITE_BOX
-int main(void)
-{
-	return run_suites(fork_suite(), NULL);
-}
-#endif

@@ -1268,7 +1268,7 @@ START_TEST(test_links_cleared_after_leave)
 END_TEST
 #endif
 
-static Suite *idle_suite(void)
+Suite *idle_suite(void)
 {
 	Suite *s = suite_create("idle");
 	TCase *tc = tcase_create("idle");
@@ -1315,9 +1315,4 @@ static Suite *idle_suite(void)
 #endif
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	return run_suites(idle_suite(), NULL);
 }

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include "fixture.h"
 #include "helpers.h"
 #include "park-internal.h"
 
@@ -17,31 +18,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-
-Suite *api_suite(void);
-Suite *edges_suite(void);
-Suite *fork_suite(void);
-
-static park_driver *driver;
-static park_parker *parker;
-static park_unparker *unparker;
-
-static void setup(void)
-{
-	park__fault_disarm();
-	driver = park_driver_new();
-	parker = park_parker_new(driver);
-	unparker = park_unparker_new(parker);
-	ck_assert_ptr_nonnull(unparker);
-}
-
-static void teardown(void)
-{
-	park__fault_disarm();
-	park_unparker_unref(unparker);
-	park_parker_unref(parker);
-	park_driver_unref(driver);
-}
 
 static uint32_t state_of(const park_parker *p)
 {
@@ -375,7 +351,7 @@ START_TEST(test_fault_post_allocation)
 }
 END_TEST
 
-static Suite *internal_suite(void)
+Suite *internal_suite(void)
 {
 	Suite *s = suite_create("internal");
 	TCase *tc = tcase_create("states");
@@ -410,10 +386,4 @@ static Suite *internal_suite(void)
 	tcase_add_test(tc, test_fault_post_allocation);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	return run_suites(internal_suite(), api_suite(), edges_suite(),
-			  fork_suite(), NULL);
 }

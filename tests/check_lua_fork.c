@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "helpers.h"
+#include "lua_host.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,28 +21,6 @@
 #include <valgrind/valgrind.h>
 #endif
 #endif
-
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
-
-#ifndef LUA_OK /* Lua 5.1 */
-#define LUA_OK 0
-#endif
-
-static lua_State *new_state(void)
-{
-	lua_State *L = luaL_newstate();
-	ck_assert_ptr_nonnull(L);
-	luaL_openlibs(L);
-	return L;
-}
-
-static void run_ok(lua_State *L, const char *code)
-{
-	int rc = luaL_dostring(L, code);
-	ck_assert_msg(rc == LUA_OK, "lua error: %s", lua_tostring(L, -1));
-}
 
 struct lua_worker {
 	pthread_t thread;
@@ -220,7 +199,7 @@ START_TEST(test_child_reinitialises_and_parks_in_its_own_loop)
 }
 END_TEST
 
-static Suite *lua_fork_suite(void)
+Suite *lua_fork_suite(void)
 {
 	Suite *s = suite_create("lua-fork");
 	TCase *tc = tcase_create("fork");
@@ -229,9 +208,4 @@ static Suite *lua_fork_suite(void)
 	tcase_add_test(tc, test_child_reinitialises_and_parks_in_its_own_loop);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	return run_suites(lua_fork_suite(), NULL);
 }

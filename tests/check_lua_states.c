@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "helpers.h"
+#include "lua_host.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -18,39 +19,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
-
-#ifndef LUA_OK
-#define LUA_OK 0
-#endif
-
-static lua_State *new_state(void)
-{
-	lua_State *L = luaL_newstate();
-	ck_assert_ptr_nonnull(L);
-	luaL_openlibs(L);
-	return L;
-}
-
-/* Runs code; returns NULL on success or the error message (static copy). */
-static const char *run(lua_State *L, const char *code)
-{
-	static _Thread_local char message[512];
-	if (luaL_dostring(L, code) == LUA_OK)
-		return NULL;
-	snprintf(message, sizeof message, "%s", lua_tostring(L, -1));
-	lua_pop(L, 1);
-	return message;
-}
-
-static void run_ok(lua_State *L, const char *code)
-{
-	const char *err = run(L, code);
-	ck_assert_msg(err == NULL, "lua error: %s", err ? err : "");
-}
 
 static void *get_raw(lua_State *L, const char *global)
 {
@@ -326,7 +294,7 @@ START_TEST(test_driver_failure_is_returned)
 }
 END_TEST
 
-static Suite *lua_states_suite(void)
+Suite *lua_states_suite(void)
 {
 	Suite *s = suite_create("lua-states");
 	TCase *tc = tcase_create("handoff");
@@ -343,9 +311,4 @@ static Suite *lua_states_suite(void)
 	tcase_add_test(tc, test_driver_failure_is_returned);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	return run_suites(lua_states_suite(), NULL);
 }

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include "fixture.h"
 #include "helpers.h"
 
 #include <errno.h>
@@ -14,27 +15,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-
-static park_driver *driver;
-static park_parker *parker;
-static park_unparker *unparker;
-
-static void setup(void)
-{
-	driver = park_driver_new();
-	ck_assert_ptr_nonnull(driver);
-	parker = park_parker_new(driver);
-	ck_assert_ptr_nonnull(parker);
-	unparker = park_unparker_new(parker);
-	ck_assert_ptr_nonnull(unparker);
-}
-
-static void teardown(void)
-{
-	park_unparker_unref(unparker);
-	park_parker_unref(parker);
-	park_driver_unref(driver);
-}
 
 /* What a posted function saw: how often it ran, on which thread, and the
  * order of runs across all of them. */
@@ -567,7 +547,7 @@ START_TEST(test_wake_after_shutdown_returns_0)
 }
 END_TEST
 
-static Suite *post_suite(void)
+Suite *post_suite(void)
 {
 	Suite *s = suite_create("post");
 	TCase *tc = tcase_create("post");
@@ -597,9 +577,4 @@ static Suite *post_suite(void)
 	tcase_add_test(tc, test_wake_after_shutdown_returns_0);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	return run_suites(post_suite(), NULL);
 }

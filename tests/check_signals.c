@@ -374,7 +374,7 @@ START_TEST(test_condvar_unpark_in_handler_deadlocks)
 END_TEST
 #endif
 
-static Suite *signal_suite(void)
+Suite *signal_suite(void)
 {
 	Suite *s = suite_create("signals");
 	TCase *tc = tcase_create("signals");
@@ -396,9 +396,4 @@ static Suite *signal_suite(void)
 	tcase_add_test(tc, test_failed_shutdown_write_leaves_errno_alone);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	return run_suites(signal_suite(), NULL);
 }

@@ -455,7 +455,7 @@ START_TEST(test_spinning_ping_pong_loses_nothing)
 }
 END_TEST
 
-static Suite *spin_suite(void)
+Suite *spin_suite(void)
 {
 	Suite *s = suite_create("spin");
 	TCase *tc = tcase_create("spin");
@@ -475,9 +475,4 @@ static Suite *spin_suite(void)
 	tcase_add_test(tc, test_spinning_ping_pong_loses_nothing);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	return run_suites(spin_suite(), NULL);
 }

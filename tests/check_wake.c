@@ -139,7 +139,7 @@ START_TEST(test_each_wake_ends_exactly_one_park)
 }
 END_TEST
 
-static Suite *wake_suite(void)
+Suite *wake_suite(void)
 {
 	Suite *s = suite_create("wake");
 	TCase *tc = tcase_create("wake");
@@ -151,9 +151,4 @@ static Suite *wake_suite(void)
 	tcase_add_test(tc, test_each_wake_ends_exactly_one_park);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	return run_suites(wake_suite(), NULL);
 }

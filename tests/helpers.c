@@ -5,7 +5,6 @@
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,24 +303,6 @@ int park_thread_join(struct park_thread *t)
 	return t->result;
 }
 
-int run_suites(Suite *first, ...)
-{
-	SRunner *sr = srunner_create(first);
-	va_list ap;
-	va_start(ap, first);
-	for (Suite *s; (s = va_arg(ap, Suite *)) != NULL;)
-		srunner_add_suite(sr, s);
-	va_end(ap);
-	srunner_set_tap(sr, "-");
-	/* Learned here, before Check forks a child per test. */
-	sleep_probe_report(stdout);
-	fflush(stdout);
-	srunner_run_all(sr, CK_SILENT);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
-
 void forbid_system_calls(void)
 {
 	struct sock_filter code[] = {
@@ -347,9 +328,3 @@ bool seccomp_refused(int status)
 	return true;
 }
 
-struct park_stats stats_of(const park_parker *p)
-{
-	struct park_stats s = {.size = sizeof s};
-	ck_assert_int_eq(park_parker_get_stats(p, &s), 0);
-	return s;
-}

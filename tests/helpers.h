@@ -51,7 +51,6 @@ void park_thread_start_on_sleeper(struct park_thread *t, park_parker *parker,
 pid_t park_thread_tid(struct park_thread *t);
 int park_thread_join(struct park_thread *t);
 
-/* Runs the suites with TAP output on stdout, one line per test. */
 /* Kills the calling process at its next system call other than exit and
  * exit_group (a seccomp filter), to prove code makes none; for a forked
  * child. Where filters are refused (qemu-user does not emulate seccomp) it
@@ -61,9 +60,10 @@ int park_thread_join(struct park_thread *t);
 void forbid_system_calls(void);
 bool seccomp_refused(int status);
 
-/* p's counters; fails the test when get_stats does. */
-struct park_stats stats_of(const park_parker *p);
-
-int run_suites(Suite *first, ...);
+/* Each suite's builder; tests/test-list.h has them all, and tests/runner.c
+ * runs them. */
+#define TEST_SUITE(name, public, white, lua) Suite *name##_suite(void);
+#include "test-list.h"
+#undef TEST_SUITE
 
 #endif

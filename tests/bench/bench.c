@@ -12,7 +12,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <math.h>
 #include <pthread.h>
@@ -98,14 +97,6 @@ void run_table(const struct table *t, struct row *rows, int n, long iters)
 		}
 		printf("\n");
 	}
-}
-
-struct park_stats stats_of(const park_parker *p)
-{
-	struct park_stats s = {.size = sizeof s};
-	if (park_parker_get_stats(p, &s) != 0)
-		abort();
-	return s;
 }
 
 double spun_share(const park_parker *p, const struct park_stats *before)
@@ -843,66 +834,29 @@ static void usage(FILE *to, const char *argv0)
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"smoke", no_argument, NULL, 's'},
-	    {"rounds", required_argument, NULL, 'r'},
-	    {"syscalls", required_argument, NULL, 'o'},
-	    {"count", required_argument, NULL, 'n'},
-	    {"only", required_argument, NULL, 'O'},
-	    {"version", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *op = NULL;
-	long count = 0, n;
-	for (int c; (c = getopt_long(argc, argv, "sr:o:n:O:vh", options,
-				     NULL)) != -1;) {
-		switch (c) {
-		case 's':
-			scale = 0.001;
-			rounds = 3;
-			break;
-		case 'r':
-			if (!parse_count(optarg, &n) || n < 1 ||
-			    n > BENCH_MAX_ROUNDS) {
-				fprintf(stderr, "bench: --rounds wants 1 to %d, "
-						"not %s\n", BENCH_MAX_ROUNDS, optarg);
-				return 2;
-			}
-			rounds = (int)n;
-			break;
-		case 'o':
-			op = optarg;
-			break;
-		case 'n':
-			if (!parse_count(optarg, &count) || count < 1) {
-				fprintf(stderr, "bench: --count wants a positive "
-						"number, not %s\n", optarg);
-				return 2;
-			}
-			break;
-		case 'O':
-			only = optarg;
-			break;
-		case 'v':
-			printf("libpark %s (%s sleeper), libevent %s\n",
-			       park_version_string(), PARK_BENCH_SLEEPER,
-			       event_get_version());
-			return 0;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
-		default:
-			usage(stderr, argv[0]);
-			return 2;
-		}
+	struct bench_options o;
+	int rc = bench_options_parse(argc, argv, "sr:o:n:O:vh", usage, &o);
+	if (rc >= 0)
+		return rc;
+	if (o.smoke) {
+		scale = 0.001;
+		rounds = 3;
 	}
-	if (optind < argc || (op != NULL) != (count > 0)) {
+	if (o.rounds)
+		rounds = o.rounds;
+	only = o.only;
+	if (o.version) {
+		printf("libpark %s (%s sleeper), libevent %s\n",
+		       park_version_string(), PARK_BENCH_SLEEPER,
+		       event_get_version());
+		return 0;
+	}
+	if ((o.syscalls != NULL) != (o.count > 0)) {
 		usage(stderr, argv[0]);
 		return 2;
 	}
-	if (op)
-		return syscall_mode(op, count);
+	if (o.syscalls)
+		return syscall_mode(o.syscalls, o.count);
 	if (only && !only_names_known()) {
 		fprintf(stderr, "bench: --only takes table names; one of:");
 		for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)

@@ -62,7 +62,6 @@ struct sample ping_pong(long iters, const struct handoff *h);
 
 /* The share of a parker's parks that ended spinning, since `before`. */
 double spun_share(const park_parker *p, const struct park_stats *before);
-struct park_stats stats_of(const park_parker *p);
 
 /* Pingpong rows, also used by spin.c: libpark on the sleeper path with a
  * spin budget (arg points at it; NULL: none), and the raw futex parker. */

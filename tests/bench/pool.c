@@ -28,7 +28,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -594,65 +593,19 @@ static void usage(FILE *to, const char *argv0)
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"smoke", no_argument, NULL, 's'},
-	    {"rounds", required_argument, NULL, 'r'},
-	    {"syscalls", required_argument, NULL, 'o'},
-	    {"impl", required_argument, NULL, 'i'},
-	    {"workers", required_argument, NULL, 'w'},
-	    {"count", required_argument, NULL, 'n'},
-	    {"only", required_argument, NULL, 'O'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *mode = NULL, *impl = NULL, *only = NULL;
-	long workers = 0, count = 0, n;
-	for (int c; (c = getopt_long(argc, argv, "sr:o:i:w:n:O:h", options,
-				     NULL)) != -1;) {
-		switch (c) {
-		case 's':
-			scale = 0.01;
-			runs = 3;
-			break;
-		case 'r':
-			if (!parse_count(optarg, &n) || n < 1 ||
-			    n > BENCH_MAX_ROUNDS) {
-				fprintf(stderr, "pool: --rounds wants 1 to %d, "
-						"not %s\n", BENCH_MAX_ROUNDS, optarg);
-				return 2;
-			}
-			runs = (int)n;
-			break;
-		case 'o':
-			mode = optarg;
-			break;
-		case 'i':
-			impl = optarg;
-			break;
-		case 'w':
-		case 'n':
-			if (!parse_count(optarg, c == 'w' ? &workers : &count)) {
-				fprintf(stderr, "pool: not a count: %s\n", optarg);
-				return 2;
-			}
-			break;
-		case 'O':
-			only = optarg;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
-		default:
-			usage(stderr, argv[0]);
-			return 2;
-		}
+	struct bench_options o;
+	int rc = bench_options_parse(argc, argv, "sr:o:i:w:n:O:h", usage, &o);
+	if (rc >= 0)
+		return rc;
+	if (o.smoke) {
+		scale = 0.01;
+		runs = 3;
 	}
-	if (optind < argc) {
-		usage(stderr, argv[0]);
-		return 2;
-	}
-	if (mode || impl || workers || count)
-		return syscall_mode(mode, impl, workers, count);
+	if (o.rounds)
+		runs = o.rounds;
+	const char *only = o.only;
+	if (o.syscalls || o.impl || o.workers || o.count)
+		return syscall_mode(o.syscalls, o.impl, o.workers, o.count);
 	if (only && strcmp(only, "empty") && strcmp(only, "saturated") &&
 	    strcmp(only, "sparse") && strcmp(only, "timer")) {
 		fprintf(stderr, "pool: --only takes one of empty, saturated, "

@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,4 +114,76 @@ const char *program_name(const char *argv0)
 	if (strncmp(base, "lt-", 3) == 0)
 		base += 3;
 	return base;
+}
+
+int bench_options_parse(int argc, char **argv, const char *accept,
+			void (*usage)(FILE *to, const char *argv0),
+			struct bench_options *o)
+{
+	static const struct option options[] = {
+	    {"smoke", no_argument, NULL, 's'},
+	    {"rounds", required_argument, NULL, 'r'},
+	    {"syscalls", required_argument, NULL, 'o'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"only", required_argument, NULL, 'O'},
+	    {"impl", required_argument, NULL, 'i'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"version", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *name = program_name(argv[0]);
+	long n;
+	*o = (struct bench_options){0};
+	for (int c; (c = getopt_long(argc, argv, accept, options, NULL)) != -1;) {
+		/* A long option this program does not take is refused too. */
+		if (c == '?' || !strchr(accept, c)) {
+			usage(stderr, argv[0]);
+			return 2;
+		}
+		switch (c) {
+		case 's':
+			o->smoke = true;
+			break;
+		case 'r':
+			if (!parse_count(optarg, &n) || n < 1 ||
+			    n > BENCH_MAX_ROUNDS) {
+				fprintf(stderr, "%s: --rounds wants 1 to %d, "
+						"not %s\n", name, BENCH_MAX_ROUNDS, optarg);
+				return 2;
+			}
+			o->rounds = (int)n;
+			break;
+		case 'n':
+		case 'w':
+			if (!parse_count(optarg, &n) || n < 1) {
+				fprintf(stderr, "%s: --%s wants a positive number, "
+						"not %s\n", name,
+					c == 'n' ? "count" : "workers", optarg);
+				return 2;
+			}
+			*(c == 'n' ? &o->count : &o->workers) = n;
+			break;
+		case 'o':
+			o->syscalls = optarg;
+			break;
+		case 'O':
+			o->only = optarg;
+			break;
+		case 'i':
+			o->impl = optarg;
+			break;
+		case 'v':
+			o->version = true;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+	return -1;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define BENCH_MAX_ROUNDS 31
 
@@ -45,5 +46,25 @@ const char *program_name(const char *argv0);
 
 /* Parses a positive count ("20000", "1e6"); false when it is not one. */
 bool parse_count(const char *s, long *out);
+
+/* The command line of every benchmark program; each takes the options
+ * named in its usage, a subset of these. */
+struct bench_options {
+	bool smoke;           /* --smoke: tiny counts, 3 rounds */
+	int rounds;           /* --rounds N, 1 to BENCH_MAX_ROUNDS; 0: unset */
+	const char *syscalls; /* --syscalls X: one run of X, for perf */
+	long count;           /* --count N */
+	const char *only;     /* --only LIST */
+	const char *impl;     /* --impl NAME */
+	long workers;         /* --workers N */
+	bool version;         /* --version */
+};
+/* Parses argv into o, accepting only the short options in `accept`
+ * (getopt's form: "sr:h"); usage(to, argv0) prints the program's usage.
+ * Returns -1 to go on, else the exit status: 0 after --help, 2 after a
+ * bad option or value (said on stderr). */
+int bench_options_parse(int argc, char **argv, const char *accept,
+			void (*usage)(FILE *to, const char *argv0),
+			struct bench_options *o);
 
 #endif

@@ -4,23 +4,29 @@
 # projects do, then remove them again, so that the machine's packages are
 # as they were.
 #
-#   packaging/ci.sh [BUILDDIR]
+#   ci/deb.sh [BUILDDIR]
 #
 # BUILDDIR is a configured build directory of this source tree; without one
 # a temporary one is configured. The consumers are the packages' autopkgtest,
 # packaging/debian/tests/consumers: C, C++, CMake, Meson, static linking,
 # Python's import park and Lua's require "park", each proving that it
-# loaded the packaged files. The last line gives the run time.
+# loaded the packaged files. Output is TAP: the whole run is one test, its
+# steps comments.
 set -eu
-start=$(date +%s)
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/ci/lib.sh"
 packages="libpark1 libpark-dev python3-libpark lua-park"
+report() {
+	tap "$1" "Debian packages: built, linted, installed, used from /usr, removed" || :
+	tap_end || :
+}
+trap 'rc=$?; report $rc; exit $rc' EXIT
 die() {
-	echo "packaging/ci.sh: $*" >&2
+	echo "# deb: $*"
 	exit 1
 }
 step() {
-	echo "== ci: $*"
+	echo "# deb: $*"
 }
 
 [ "$(id -u)" = 0 ] || die "run me as root: I install and remove packages"
@@ -50,7 +56,8 @@ else
 	(cd "$build" && "$top/configure" -q)
 fi
 step "make deb"
-make -C "$build" deb
+make -C "$build" deb >"$build/deb.log" 2>&1 ||
+	{ tail -n 40 "$build/deb.log" | sed 's/^/# /'; die "make deb failed"; }
 
 step "install $packages"
 debs=
@@ -71,15 +78,14 @@ cleanup() {
 	rc=$?
 	step "remove $new"
 	apt_get purge $new >"$build/deb/apt-purge.log" 2>&1 ||
-		{ cat "$build/deb/apt-purge.log"; echo "packaging/ci.sh: could not purge" >&2; rc=1; }
+		{ sed 's/^/# /' "$build/deb/apt-purge.log"; echo "# deb: could not purge"; rc=1; }
 	for p in $new; do
 		if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$'; then
-			echo "packaging/ci.sh: $p is still installed" >&2
+			echo "# deb: $p is still installed"
 			rc=1
 		fi
 	done
-	echo "packaging/ci.sh: $([ $rc -eq 0 ] && echo passed || echo FAILED)" \
-		"in $(($(date +%s) - start)) s"
+	report $rc
 	exit $rc
 }
 trap cleanup EXIT
@@ -88,4 +94,7 @@ apt_get install $debs >"$build/deb/apt.log" 2>&1 ||
 	{ cat "$build/deb/apt.log"; die "apt-get install failed"; }
 
 step "the consumers (packaging/debian/tests/consumers)"
-(cd "$top" && sh packaging/debian/tests/consumers)
+rc=0
+(cd "$top" && sh packaging/debian/tests/consumers) >"$build/deb/consumers.log" 2>&1 || rc=$?
+sed 's/^/# /' "$build/deb/consumers.log"
+[ $rc = 0 ] || die "the consumers failed"

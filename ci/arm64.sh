@@ -2,7 +2,7 @@
 # libpark on a weak-memory CPU: cross-build for arm64 (aarch64) and run the
 # C suite and a stress run under qemu-user (docs/reliability.md).
 #
-#   tests/arm64.sh [DIR]        (default DIR: _build-arm64 in the source tree)
+#   ci/arm64.sh [DIR]          (default DIR: _build-arm64 in the source tree)
 #
 # Debian 12 packages (installed when missing and run as root):
 #   gcc-aarch64-linux-gnu qemu-user, and with `dpkg --add-architecture arm64`
@@ -18,35 +18,19 @@
 # the exit status is non-zero on any failure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/ci/lib.sh"
 dir=${1:-$top/_build-arm64}
-jobs=$(nproc 2>/dev/null || echo 2)
 triplet=aarch64-linux-gnu
 stress_ops=${PARK_ARM64_STRESS_OPS:-1000000}
-started=$(date +%s)
 
 say() { echo "# arm64: $*"; }
 
-missing() {
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q "install ok installed" || echo "$p"
-	done
-}
-
-need="gcc-$triplet qemu-user libevent-core-2.1-7:arm64 check:arm64"
-lack=$(missing $need)
-if [ -n "$lack" ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "Bail out! missing Debian packages: $lack (run as root)"
-		exit 1
-	fi
-	say "installing $lack"
+if [ -n "$(ci_missing $ci_arm64_packages)" ] && [ "$(id -u)" = 0 ]; then
 	dpkg --print-foreign-architectures | grep -qx arm64 ||
 		dpkg --add-architecture arm64
-	apt-get update -q >/dev/null &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $lack >/dev/null ||
-		{ echo "Bail out! apt-get install $lack failed"; exit 1; }
 fi
+ci_install $ci_arm64_packages ||
+	{ echo "Bail out! the Debian packages for arm64 are missing"; exit 1; }
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
@@ -83,38 +67,28 @@ if ! make -s -j"$jobs" >build.log 2>&1 ||
 	echo "Bail out! the arm64 build failed"
 	exit 1
 fi
-file tests/check-api 2>/dev/null | grep -q aarch64 ||
-	{ echo "Bail out! tests/check-api is not an arm64 executable"; exit 1; }
-say "built in $(($(date +%s) - started)) s"
+file tests/check-public 2>/dev/null | grep -q aarch64 ||
+	{ echo "Bail out! tests/check-public is not an arm64 executable"; exit 1; }
+say "built in $(ci_elapsed)"
 
-n=0
-fail=0
 # The C suite through automake's harness, each program run by qemu.
 make -s -j"$jobs" check TESTS="$tests" LOG_COMPILER=qemu-aarch64 \
 	>check.log 2>&1
-log=test-suite.log
-total=$(awk '/^# TOTAL:/ { print $3 }' $log 2>/dev/null)
-bad=$(awk '/^# (FAIL|ERROR|XPASS):/ { n += $3 } END { print n + 0 }' $log 2>/dev/null)
-n=$((n + 1))
+suite_totals .
 if [ -n "$total" ] && [ "$bad" = 0 ]; then
-	echo "ok $n - C suite under qemu-aarch64: $total tests passed"
+	tap 0 "C suite under qemu-aarch64: $total tests passed"
 else
-	echo "not ok $n - C suite under qemu-aarch64: ${bad:-?} of ${total:-?} failed"
-	grep -hE '^(not ok|ERROR|FAIL)' tests/*.log | sed 's/^/# /' | head -n 20
-	fail=1
+	tap 1 "C suite under qemu-aarch64: ${bad:-?} of ${total:-?} failed"
+	suite_failures .
 fi
-grep -h '^# sleep probe' tests/check-api.log | head -n 1
-grep -h '^# .*signals at the' tests/check-signals-*.log
+grep -h '^# sleep probe' tests/check-public.log | head -n 1
+grep -h '^# .*signals at the' tests/check-*.log
 for prog in $stress; do
-	n=$((n + 1))
 	if out=$(qemu-aarch64 "$prog" -o "$stress_ops" 2>&1); then
-		echo "ok $n - $prog under qemu-aarch64: $(echo "$out" | tail -n 2 | head -n 1 | sed 's/^stress: //')"
+		tap 0 "$prog under qemu-aarch64: $(echo "$out" | tail -n 2 | head -n 1 | sed 's/^stress: //')"
 	else
-		echo "not ok $n - $prog under qemu-aarch64"
-		fail=1
+		tap 1 "$prog under qemu-aarch64"
 	fi
 	echo "$out" | sed 's/^/# /'
 done
-echo "1..$n"
-say "$(($(date +%s) - started)) s in all"
-exit $fail
+tap_end

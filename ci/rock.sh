@@ -5,27 +5,32 @@
 # (which ships it); then require "park" and the busted specs against each
 # rock.
 #
-#   tests/lua/rock.sh BUILDDIR [LUA]
+#   ci/rock.sh BUILDDIR [LUA]
 #
 # BUILDDIR is a configured build of this tree (make dist runs there); LUA
 # is the interpreter (default lua5.4) whose version luarocks builds for.
+# Output is TAP: the whole run is one test, its steps comments.
 set -eu
 : "${1:?usage: rock.sh BUILDDIR [LUA]}"
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/ci/lib.sh"
 build=$(cd "$1" && pwd)
 lua=${2:-lua5.4}
-srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+srcdir=$top
 version=$("$lua" -e 'print((_VERSION:gsub("Lua ", "")))')
 busted=${BUSTED:-$(command -v busted || true)}
 for need in luarocks swig "$busted"; do
 	if [ -z "$need" ] || ! command -v "$need" >/dev/null; then
-		echo "rock: needs luarocks, swig and busted (apt-get install luarocks swig lua-busted)" >&2
+		echo "Bail out! rock: needs luarocks, swig and busted (apt-get install luarocks swig lua-busted)"
 		exit 2
 	fi
 done
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rc=$?; rm -rf "$work"
+	tap $rc "luarocks make (Lua $version): the checkout and the tarball" || :
+	tap_end || :; exit $rc' EXIT
 
-say() { echo "rock: $*"; }
+say() { echo "# rock: $*"; }
 
 say "make dist in $build"
 make -C "$build" dist >"$work/dist.log" 2>&1 || { cat "$work/dist.log"; exit 1; }
@@ -81,11 +86,10 @@ for source in $sources; do
 		local p = park.Parker()
 		p:unparker():unpark()
 		assert(p:park() == "token")
-		print("rock: require \"park\" " .. park.version .. " ok")'
+		print("# rock: require \"park\" " .. park.version .. " ok")'
 	say "the Lua specs against the $source rock"
 	# busted needs its own C modules too; the rock's comes first.
 	LUA_CPATH="$LUA_CPATH;;" "$lua" "$busted" --output=TAP "$srcdir"/tests/lua/*_spec.lua >"$work/specs.log" 2>&1 ||
 		{ grep -v '^ok' "$work/specs.log"; exit 1; }
 	say "$(grep -c '^ok' "$work/specs.log") specs passed"
 done
-say "ok"

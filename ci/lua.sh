@@ -6,23 +6,23 @@
 # README's Lua example and the Lua examples with the module installed in
 # that version's own directory (LIBDIR/lua/5.x).
 #
-#   tests/lua/matrix.sh [VERSION...]     (default: 5.1 5.2 5.3 5.4 luajit)
+#   ci/lua.sh [VERSION...]             (default: 5.1 5.2 5.3 5.4 luajit)
 #
 # Run from a checkout after ./autogen.sh (or from an unpacked tarball).
 # Builds go to $LUA_MATRIX_DIR (default: _build-lua-VERSION in the source
-# tree); each is configured once and reused. Prints one summary line per
+# tree); each is configured once and reused. Prints one TAP line per
 # version and fails if any version failed.
 set -u
-srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/ci/lib.sh"
+srcdir=$top
 if [ ! -x "$srcdir/configure" ]; then
-	echo "matrix: $srcdir/configure is missing: run ./autogen.sh first" >&2
+	echo "Bail out! $srcdir/configure is missing: run ./autogen.sh first"
 	exit 2
 fi
 versions=${*:-5.1 5.2 5.3 5.4 luajit}
 lua_tests=$(cd "$srcdir" && ls tests/lua/*_spec.lua | tr '\n' ' ')
-tests="$lua_tests tests/check-lua-states tests/check-lua-fork tests/test_examples.sh"
-failed=0
-start=$(date +%s)
+tests="$lua_tests tests/check-lua tests/test_examples.sh"
 for version in $versions; do
 	build=${LUA_MATRIX_DIR:-$srcdir/_build-lua}-$version
 	mkdir -p "$build"
@@ -44,13 +44,6 @@ for version in $versions; do
 	t1=$(date +%s)
 	totals=$(sed -n 's/^# \(PASS\|FAIL\|ERROR\|SKIP\): *\([0-9]*\)/\1 \2/p' \
 		"$build/test-suite.log" 2>/dev/null | tr '\n' ' ')
-	if [ $rc -eq 0 ]; then
-		echo "lua $version: ok (${totals:-no totals}) in $((t1 - t0)) s"
-	else
-		failed=1
-		echo "lua $version: FAILED (${totals:-no totals}) in $((t1 - t0)) s; see $log"
-		tail -n 20 "$log" | sed 's/^/  /'
-	fi
+	tap $rc "lua $version (${totals:-no totals}) in $((t1 - t0)) s; log: $log" "$log"
 done
-echo "matrix: $(($(date +%s) - start)) s for: $versions"
-exit $failed
+tap_end

@@ -2,16 +2,16 @@
 # The Python package as Python users get it, for CI. Each line of output is
 # TAP ("ok N - ..."); the exit status is non-zero on any failure.
 #
-#   python/ci.sh pip [BUILD]   a venv of Debian's python3: pip install the
+#   ci/python.sh pip [BUILD]   a venv of Debian's python3: pip install the
 #                              checkout, then the tarball of `make dist`
 #                              (made in BUILD, default _build, which must be
 #                              configured), each followed by the Python
 #                              tests, run from outside the source tree
-#   python/ci.sh pythons       for every CPython >= 3.8 here (Debian's
+#   ci/python.sh pythons       for every CPython >= 3.8 here (Debian's
 #                              python3 and pyenv's): configure PYTHON=...,
 #                              build, run the Python tests; an older one
 #                              must be refused by configure
-#   python/ci.sh install       with Debian's python3: make install into
+#   ci/python.sh install       with Debian's python3: make install into
 #                              /usr/local (installcheck imports without
 #                              PYTHONPATH; then make uninstall), and into
 #                              /usr under DESTDIR: the package lands in the
@@ -24,22 +24,11 @@
 # when pkg-config does not know libevent.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/ci/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-n=0
-failed=0
 
-report() { # report STATUS DESCRIPTION [LOG]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-		[ -n "${3:-}" ] && sed 's/^/# /' "$3" | tail -n 40
-	fi
-	return "$1"
-}
+report() { tap "$@"; } # report STATUS DESCRIPTION [LOG]
 
 # run_tests PYTHON LABEL [PYTHONPATH]: every Python test, from a copy of the
 # tests outside the source tree, so `import park` finds the one under test.
@@ -93,7 +82,7 @@ pythons_stage() {
 		case $py in
 		*/) # a pyenv version without a python3 (Python 2)
 			[ -x "${py}bin/python3" ] ||
-				echo "ok $((n += 1)) - $py # SKIP no bin/python3"
+				tap_skip "$py" "no bin/python3"
 			continue ;;
 		esac
 		[ -x "$py" ] || continue
@@ -113,7 +102,7 @@ pythons_stage() {
 		fi
 		inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 		if [ ! -f "$inc/Python.h" ]; then
-			echo "ok $((n += 1)) - $label # SKIP no Python.h in $inc"
+			tap_skip "$label" "no Python.h in $inc"
 			continue
 		fi
 		(cd "$dir" && "$top/configure" -q --enable-python --disable-lua \
@@ -175,5 +164,4 @@ install) install_stage ;;
 	exit 2
 	;;
 esac
-echo "1..$n"
-exit $failed
+tap_end
