@@ -1,14 +1,8 @@
 /*
  * The Python extension park._core: the typemaps and errors for Python,
  * park.i's shared classes, and the SWIG surface of the C in
- * bindings/python/ (park-py.h says what is where).
- *
- * python/park/__init__.py is the API and the only layer that checks
- * arguments: what it passes here is already checked and converted (times in
- * nanoseconds, descriptors and signal numbers validated). A core.Parker is
- * the parker with what the binding keeps for it (the counters its hidden
- * slices took, its idle set); a core.Driver, the driver with its queue of
- * posted functions.
+ * bindings/python/ (park-py.h says what is where, and what a core object
+ * holds). python/park/__init__.py is the API and checks every argument.
  */
 %module(package="park") core
 

@@ -289,13 +289,11 @@ class Handle:
         fn = getattr(self, "_fn", None)
         if fn is None:
             return
-        if not self._once:
-            fn(*self._args)
-            return
         try:
             fn(*self._args)
         finally:
-            self._end()
+            if self._once:
+                self._end()
 
     def __enter__(self):
         return self
@@ -331,10 +329,8 @@ class Driver(_Handle):
     def __init__(self):
         self._posted = deque()
         self._h = _core.Driver(self._posted)
-        self._events = {}
-        self._readers = {}
-        self._writers = {}
-        self._signals = {}
+        self._events, self._readers, self._writers, self._signals = (
+            {}, {}, {}, {})
         self._forks = _forks
 
     def close(self):
@@ -379,9 +375,7 @@ class Driver(_Handle):
         as from ``__del__`` (and the Driver closed: they cannot post
         again); at interpreter shutdown it is dropped unrun. Returns
         None."""
-        h = self._handle()
-        _callback(callback)
-        h.post((callback, args))
+        self._handle().post((_callback(callback), args))
 
     def reinit(self):
         """In a child made by :func:`os.fork`: make the driver usable in
@@ -397,8 +391,7 @@ class Driver(_Handle):
         it before other threads use the driver; in a process that has not
         forked since the driver was made, it does nothing. Returns
         None."""
-        h = self._handle()
-        replaced = h.reinit(self._forks != _forks)
+        replaced = self._handle().reinit(self._forks != _forks)
         if self._forks != _forks:
             self._posted.clear()
             self._forks = _forks
@@ -442,8 +435,7 @@ class Driver(_Handle):
         try:
             handle._event.add(ns)
         except OSError as e:
-            handle._event = None
-            handle._release()
+            handle._end()
             raise ValueError(f"{name} cannot be watched: "
                              f"{os.strerror(e.errno)}") from None
         if table is not None:
@@ -580,16 +572,16 @@ class Parker(_Handle):
         counted, and a token it took waits for the next park. In the main
         thread a park sleeps in 50 ms slices (for Ctrl-C); a callback that
         runs at a slice's edge still ends it."""
-        h = self._handle()
-        return _WAKES[h.park(_timeout_ns(timeout), _in_main())]
+        return _WAKES[self._handle().park(_timeout_ns(timeout), _in_main())]
 
     def park_until(self, deadline):
         """Like :meth:`park`, until ``deadline``, a :func:`time.monotonic`
         value. A deadline in the past still takes a pending token. Returns a
         :class:`Wake`."""
         h, ns = self._handle(), _deadline_ns(deadline)
-        main = _in_main()
-        return _WAKES[h.park(-1, main) if ns is None else h.park_until(ns, main)]
+        if ns is None:
+            return _WAKES[h.park(-1, _in_main())]
+        return _WAKES[h.park_until(ns, _in_main())]
 
     def close(self):
         """Release the parker: it leaves the :class:`IdleSet` it joined, if
