@@ -243,6 +243,15 @@ class _Handle:
         self.close()
 
 
+class _OnDriver(_Handle):
+    __slots__ = ("_driver",)
+
+    @property
+    def driver(self):
+        """The :class:`Driver` this object is on."""
+        return self._driver
+
+
 class Handle:
     """A callback registered on a :class:`Driver`, as returned by
     :meth:`Driver.call_later` and the other ``add_`` methods. It runs inside
@@ -522,7 +531,7 @@ class Driver(_Handle):
         return f"<park.Driver {state}, {len(self._events)} callbacks>"
 
 
-class Parker(_Handle):
+class Parker(_OnDriver):
     """One thread's right to sleep until unparked.
 
     ``Parker(driver=None)``: a parker on ``driver``, or on a new private
@@ -530,18 +539,13 @@ class Parker(_Handle):
     at a time; a second gets ``RuntimeError``.
     """
 
-    __slots__ = ("_driver",)
+    __slots__ = ()
 
     def __init__(self, driver=None):
         if driver is None:
             driver = Driver()
         self._driver = _driver(driver, "a park.Driver or None")
         self._h = _core.Parker(driver._handle())
-
-    @property
-    def driver(self):
-        """The :class:`Driver` this parker shares."""
-        return self._driver
 
     @property
     def spin(self):
@@ -649,7 +653,7 @@ class Unparker(_Handle):
         return "<park.Unparker%s>" % (" closed" if self._h is None else "")
 
 
-class IdleSet(_Handle):
+class IdleSet(_OnDriver):
     """The parkers of one :class:`Driver` that wait for work, so that a
     producer can wake exactly one of them per job.
 
@@ -678,16 +682,11 @@ class IdleSet(_Handle):
     too: set it, then :meth:`unpark_all`.
     """
 
-    __slots__ = ("_driver",)
+    __slots__ = ()
 
     def __init__(self, driver):
         self._driver = _driver(driver)
         self._h = _core.IdleSet(driver._handle())
-
-    @property
-    def driver(self):
-        """The :class:`Driver` whose parkers this set holds."""
-        return self._driver
 
     def _member(self, parker):
         if not isinstance(parker, Parker):
