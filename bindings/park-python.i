@@ -1,14 +1,8 @@
 /*
  * The Python extension park._core: the typemaps and errors for Python,
  * park.i's shared classes, and the SWIG surface of the C in
- * bindings/python/ (park-py.h says what is where).
- *
- * python/park/__init__.py is the API and the only layer that checks
- * arguments: what it passes here is already checked and converted (times in
- * nanoseconds, descriptors and signal numbers validated). A core.Parker is
- * the parker with what the binding keeps for it (the counters its hidden
- * slices took, its idle set); a core.Driver, the driver with its queue of
- * posted functions.
+ * bindings/python/ (park-py.h says what is where, and what a core object
+ * holds). python/park/__init__.py is the API and checks every argument.
  */
 %module(package="park") core
 
@@ -104,7 +98,6 @@ static void park_py_raise(int code)
 
 /* ---- drivers: the handle and its posted functions ------------------------- */
 %extend Driver {
-	/* queue: the deque of (fn, args) that park.Driver owns. */
 	Driver(PyObject *queue) {
 		Driver *d = calloc(1, sizeof *d);
 		if (d && (d->driver = park_driver_new()) &&
@@ -113,16 +106,13 @@ static void park_py_raise(int code)
 		int err = d ? errno : ENOMEM;
 		if (d)
 			park_driver_unref(d->driver);
-		free(d);
-		errno = err;
-		return NULL;
+		return park_py_fail(d, err);
 	}
 	~Driver() {
 		park_py_posts_drop($self->posts);
 		park_driver_unref($self->driver);
 		free($self);
 	}
-	/* Rings a doorbell, then queues item (fn, args). */
 	park_result post(PyObject *item) {
 		return park_py_post($self->posts, item);
 	}
@@ -141,21 +131,15 @@ static void park_py_raise(int code)
 	Parker(Driver *driver) { return park_py_parker_new(driver); }
 	~Parker() { park_py_parker_free($self); }
 	Parker *clone() { return park_py_parker_clone($self); }
-	/* ns < 0 until woken, 0 poll, > 0 timeout; main: the main thread.
-	 * Raises what a callback or a signal handler raised. */
+	/* Raises what a callback or a signal handler raised. */
 	park_result park(int64_t ns, bool main) {
 		return park_py_park($self, ns, main);
 	}
-	/* deadline_ns: CLOCK_MONOTONIC nanoseconds. */
 	park_result park_until(int64_t deadline_ns, bool main) {
 		return park_py_park_until($self, deadline_ns, main);
 	}
 	/* The counters, as a tuple in park.Stats's order. */
-	struct park_stats counters() {
-		struct park_stats s;
-		park_py_counters($self, &s);
-		return s;
-	}
+	struct park_stats counters() { return park_py_counters($self); }
 	park_result set_spin(int64_t ns) { return park_py_set_spin($self, ns); }
 	int64_t spin() { return $self->spin_ns; }
 	/* park.Parker.close: leave the idle set, if any. */
@@ -169,24 +153,17 @@ PARK_RAISE_ON_NULL(IdleSet::IdleSet)
 	IdleSet(Driver *driver) { return park_py_idle_new(driver); }
 	~IdleSet() { park_py_idle_free($self); }
 	park_result join(Parker *p) { return park_py_idle_join($self, p); }
-	/* 1 if p was still idle, 0 if an unpark took it (its token waits). */
 	park_result leave(Parker *p) { return park_py_idle_leave($self, p); }
 	park_result park(Parker *p, int64_t ns, bool main) {
 		return park_py_idle_park($self, p, ns, main);
 	}
-	park_result unpark_one() {
-		return park_idle_unpark_one(park_py_idle_handle($self));
-	}
-	park_result unpark_all() {
-		return park_idle_unpark_all(park_py_idle_handle($self));
-	}
-	park_result count() { return park_idle_count(park_py_idle_handle($self)); }
-	park_result notify() { return park_idle_notify(park_py_idle_handle($self)); }
+	park_result unpark_one() { return park_idle_unpark_one($self->set); }
+	park_result unpark_all() { return park_idle_unpark_all($self->set); }
+	park_result count() { return park_idle_count($self->set); }
+	park_result notify() { return park_idle_notify($self->set); }
+	park_result searching() { return park_idle_searching($self->set); }
 	park_result stop_searching(Parker *p) {
-		return park_idle_stop_searching(park_py_idle_handle($self), p->parker);
-	}
-	park_result searching() {
-		return park_idle_searching(park_py_idle_handle($self));
+		return park_idle_stop_searching($self->set, p->parker);
 	}
 }
 
@@ -194,8 +171,6 @@ PARK_RAISE_ON_NULL(IdleSet::IdleSet)
 typedef struct {} Event;
 PARK_RAISE_ON_NULL(Event::Event)
 %extend Event {
-	/* fd: a descriptor, a signal number (EV_SIGNAL), or -1 for a timer;
-	 * what: libevent's flags; fire(target) runs when it fires. */
 	Event(Driver *driver, int fd, int what, PyObject *target, PyObject *fire) {
 		return park_py_event_new(driver, fd, what, target, fire);
 	}

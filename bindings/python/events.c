@@ -13,9 +13,7 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <event2/event.h>
-#include <stdlib.h>
 
 #include "park-py.h"
 
@@ -68,11 +66,8 @@ Event *park_py_event_new(Driver *d, int fd, int what, PyObject *target,
 	if (e)
 		e->ev = event_new(park_driver_get_base(d->driver), fd,
 				  (short)what, on_event, e);
-	if (!e || !e->ev) {
-		free(e);
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!e || !e->ev)
+		return park_py_fail(e, ENOMEM);
 	e->driver = park_driver_ref(d->driver);
 	e->target = target;
 	Py_INCREF(fire);

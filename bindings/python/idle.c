@@ -9,36 +9,14 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <stdlib.h>
-
 #include "park-py.h"
-
-struct park_py_idle {
-	park_idle *set;
-	Parker *members;
-};
 
 IdleSet *park_py_idle_new(Driver *d)
 {
 	IdleSet *s = calloc(1, sizeof *s);
-	if (!s) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	s->set = park_idle_new(d->driver);
-	if (!s->set) {
-		int err = errno;
-		free(s);
-		errno = err;
-		return NULL;
-	}
-	return s;
-}
-
-park_idle *park_py_idle_handle(IdleSet *s)
-{
-	return s->set;
+	if (s && (s->set = park_idle_new(d->driver)))
+		return s;
+	return park_py_fail(s, s ? errno : ENOMEM);
 }
 
 static void unlink_member(Parker *pk)
@@ -91,21 +69,15 @@ int park_py_idle_leave(IdleSet *s, Parker *pk)
 
 void park_py_idle_forget(Parker *pk)
 {
-	if (!pk->idle)
-		return;
-	PyObject *type, *value, *traceback;
-	PyErr_Fetch(&type, &value, &traceback);
-	park_py_idle_leave(pk->idle, pk);
-	PyErr_Restore(type, value, traceback);
+	if (pk->idle)
+		park_py_idle_leave(pk->idle, pk);
 }
 
 /* park_idle_park(): join unless joined, park, leave; unless another thread
  * parks on pk and this call did not join. */
 int park_py_idle_park(IdleSet *s, Parker *pk, int64_t ns, bool main)
 {
-	if (pk->idle && pk->idle != s)
-		return PARK_BINDING_IDLE_OTHER;
-	bool joined_here = !pk->idle;
+	bool joined_here = pk->idle != s;
 	if (joined_here) {
 		int err = park_py_idle_join(s, pk);
 		if (err < 0)

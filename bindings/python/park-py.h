@@ -12,8 +12,10 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "libpark.h"
 
@@ -22,6 +24,14 @@
 
 struct park_py_posts;
 typedef struct park_py_idle IdleSet;
+
+/* Frees p, a half-made object, and fails with err: NULL with errno. */
+static inline void *park_py_fail(void *p, int err)
+{
+	free(p);
+	errno = err;
+	return NULL;
+}
 
 /* core.Driver: the handle and its queue of posted functions. */
 typedef struct park_py_driver {
@@ -79,7 +89,7 @@ Parker *park_py_parker_clone(Parker *pk);
 void park_py_parker_free(Parker *pk);
 int park_py_set_spin(Parker *pk, int64_t ns);
 /* The counters a script sees (see park_py_parker's hidden). */
-void park_py_counters(Parker *pk, struct park_stats *s);
+struct park_stats park_py_counters(Parker *pk);
 /* ns < 0: until woken; 0: poll; > 0: timeout. main: this thread runs the
  * signal handlers, so a long park is made of slices. */
 int park_py_park(Parker *pk, int64_t ns, bool main);
@@ -115,13 +125,17 @@ void park_py_posts_forget_bells(struct park_py_posts *posts);
 
 /* --- idle.c --------------------------------------------------------------- */
 
+struct park_py_idle {
+	park_idle *set;
+	Parker *members;
+};
+
 IdleSet *park_py_idle_new(Driver *d);
 void park_py_idle_free(IdleSet *s);
 int park_py_idle_join(IdleSet *s, Parker *pk);
 /* 1 if pk was still idle, 0 if an unpark took it. */
 int park_py_idle_leave(IdleSet *s, Parker *pk);
 int park_py_idle_park(IdleSet *s, Parker *pk, int64_t ns, bool main);
-park_idle *park_py_idle_handle(IdleSet *s);
 /* Leaves whatever set pk is in; keeps a pending exception. */
 void park_py_idle_forget(Parker *pk);
 

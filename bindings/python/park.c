@@ -15,10 +15,7 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <event2/event.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "park-py.h"
@@ -47,11 +44,11 @@ void park_py_frame_catch(park_driver *d, PyObject *where)
 	event_base_loopbreak(park_driver_get_base(d));
 }
 
-static void raw_stats(park_parker *p, struct park_stats *s)
+static struct park_stats raw_stats(park_parker *p)
 {
-	memset(s, 0, sizeof *s);
-	s->size = sizeof *s;
-	park_parker_get_stats(p, s);
+	struct park_stats s = {.size = sizeof s};
+	park_parker_get_stats(p, &s);
+	return s;
 }
 
 /* to += a - b, field by field. */
@@ -66,16 +63,14 @@ static void add_delta(struct park_stats *to, const struct park_stats *a,
 	to->parks_spin += a->parks_spin - b->parks_spin;
 }
 
-void park_py_counters(Parker *pk, struct park_stats *s)
+struct park_stats park_py_counters(Parker *pk)
 {
-	struct park_stats raw, none = {.size = 0};
-	if (pk->frozen) {
-		*s = pk->before;
-		return;
-	}
-	raw_stats(pk->parker, &raw);
-	*s = none;
-	add_delta(s, &raw, &pk->hidden);
+	struct park_stats raw, s = {.size = 0};
+	if (pk->frozen)
+		return pk->before;
+	raw = raw_stats(pk->parker);
+	add_delta(&s, &raw, &pk->hidden);
+	return s;
 }
 
 static struct timespec timespec_of(int64_t ns)
@@ -99,9 +94,8 @@ static int wait_once(Parker *pk, int64_t ns, const struct timespec *deadline,
 {
 	struct park_py_frame frame = {.parker = pk, .outer = park_py_frame_now};
 	park_parker *p = pk->parker;
-	struct park_stats pre, post;
+	struct park_stats pre = raw_stats(p), post;
 	int r;
-	raw_stats(p, &pre);
 	park_py_frame_now = &frame;
 	Py_BEGIN_ALLOW_THREADS
 	if (deadline)
@@ -124,7 +118,7 @@ static int wait_once(Parker *pk, int64_t ns, const struct timespec *deadline,
 			park_unparker_unref(u);
 		}
 	}
-	raw_stats(p, &post);
+	post = raw_stats(p);
 	add_delta(&pk->hidden, &post, &pre);
 	PyErr_Restore(frame.type, frame.value, frame.traceback);
 	return PARK_BINDING_ERROR_SET;
@@ -143,14 +137,13 @@ struct slices {
 static int slice(Parker *pk, const struct timespec *end, bool last,
 		 struct slices *st, bool *hidden)
 {
-	struct park_stats pre, post, d = {.size = 0};
+	struct park_stats pre = raw_stats(pk->parker), post, d = {.size = 0};
 	bool ran;
-	raw_stats(pk->parker, &pre);
 	int r = wait_once(pk, -1, end, &ran);
 	*hidden = r >= 0 && !last && PARK_REASON(r) == PARK_TIMED_OUT && !ran;
 	if (r < 0)
 		return r;
-	raw_stats(pk->parker, &post);
+	post = raw_stats(pk->parker);
 	add_delta(&d, &post, &pre);
 	if (*hidden) {
 		add_delta(&pk->hidden, &post, &pre);
@@ -190,7 +183,7 @@ static int sliced(Parker *pk, int64_t end_ns)
 	struct slices st = {.ran_driver = false};
 	bool hidden;
 	int r;
-	park_py_counters(pk, &pk->before);
+	pk->before = park_py_counters(pk);
 	pk->frozen = true;
 	for (;;) {
 		int64_t slice_end = now_ns() + park_py_slice_ns;
@@ -238,28 +231,27 @@ int park_py_set_spin(Parker *pk, int64_t ns)
 	return r;
 }
 
+/* p: a new parker, or NULL with errno. */
 static Parker *wrap(park_parker *p)
 {
 	Parker *pk = p ? calloc(1, sizeof *pk) : NULL;
-	if (!pk) {
+	if (pk)
+		pk->parker = p;
+	else if (p) {
 		park_parker_unref(p);
 		errno = ENOMEM;
-		return NULL;
 	}
-	pk->parker = p;
 	return pk;
 }
 
 Parker *park_py_parker_new(Driver *d)
 {
-	park_parker *p = park_parker_new(d->driver);
-	return p ? wrap(p) : NULL;
+	return wrap(park_parker_new(d->driver));
 }
 
 Parker *park_py_parker_clone(Parker *pk)
 {
-	park_parker *p = park_parker_clone(pk->parker);
-	Parker *twin = p ? wrap(p) : NULL;
+	Parker *twin = wrap(park_parker_clone(pk->parker));
 	/* The script's budget: libpark's copy may be a sliced park's rest. */
 	if (twin)
 		park_py_set_spin(twin, pk->spin_ns);

@@ -19,9 +19,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <stdlib.h>
-
 #include "park-py.h"
 
 struct park_py_posts {
@@ -35,16 +32,12 @@ struct park_py_posts {
 struct park_py_posts *park_py_posts_new(park_driver *d, PyObject *queue)
 {
 	struct park_py_posts *posts = calloc(1, sizeof *posts);
-	if (!posts) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!posts)
+		return park_py_fail(NULL, ENOMEM);
 	posts->queue = PyWeakref_NewRef(queue, NULL);
 	if (!posts->queue) {
 		PyErr_Clear();
-		free(posts);
-		errno = EINVAL;
-		return NULL;
+		return park_py_fail(posts, EINVAL);
 	}
 	posts->refs = 1;
 	posts->driver = d;

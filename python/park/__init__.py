@@ -103,18 +103,16 @@ def _ns(seconds, limit, rounding=math.ceil):
     return None if ns > limit else ns
 
 
-def _seconds_ns(value, name):
-    """A duration, rounded up so that nothing ends early; None beyond a
-    century."""
-    return _ns(_seconds(value, name), _CENTURY_NS)
+def _seconds_ns(value, name, beyond):
+    """A duration, rounded up so that nothing ends early; beyond a century,
+    beyond."""
+    ns = _ns(_seconds(value, name), _CENTURY_NS)
+    return beyond if ns is None else ns
 
 
 def _timeout_ns(timeout):
     """park()'s timeout: -1 for none, 0 to poll, else nanoseconds."""
-    if timeout is None:
-        return -1
-    ns = _seconds_ns(timeout, "timeout")
-    return -1 if ns is None else ns
+    return -1 if timeout is None else _seconds_ns(timeout, "timeout", -1)
 
 
 # libpark takes any int64_t budget; beyond it is an error, not "none".
@@ -184,6 +182,12 @@ def _signum(signum):
     return signum
 
 
+def _driver(driver, what="a park.Driver"):
+    if not isinstance(driver, Driver):
+        raise TypeError(f"driver must be {what}, not {type(driver).__name__}")
+    return driver
+
+
 def _callback(fn):
     if not callable(fn):
         raise TypeError(f"callback must be callable, "
@@ -212,6 +216,10 @@ def _after_fork_in_child():
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _in_main():
+    return _get_ident() == _main_ident
+
+
 # ---- handles ---------------------------------------------------------------
 
 class _Handle:
@@ -235,6 +243,15 @@ class _Handle:
         self.close()
 
 
+class _OnDriver(_Handle):
+    __slots__ = ("_driver",)
+
+    @property
+    def driver(self):
+        """The :class:`Driver` this object is on."""
+        return self._driver
+
+
 class Handle:
     """A callback registered on a :class:`Driver`, as returned by
     :meth:`Driver.call_later` and the other ``add_`` methods. It runs inside
@@ -249,12 +266,7 @@ class Handle:
         arguments are released. A callback running in another thread is
         waited for. Idempotent; may be called from the callback itself.
         Returns None."""
-        event = self._event
-        if event is None:
-            return
-        self._event = None
-        event.cancel()
-        self._release()
+        self._end(_core.Event.cancel)
 
     @property
     def active(self):
@@ -262,19 +274,19 @@ class Handle:
         callback has returned."""
         return self._event is not None
 
-    def _abandon(self):
-        # Driver.reinit() replaced the base this event is on: release the
-        # callback, leave the event alone (park_py_event_abandon).
-        event = self._event
+    def _end(self, stop=None):
+        # stop(event): cancel, or abandon when Driver.reinit() replaced the
+        # base the event is on (park_py_event_abandon); None when a one-shot
+        # timer has fired. Then the callback is released.
+        event, self._event = self._event, None
         if event is None:
             return
-        self._event = None
-        event.abandon()
+        if stop is not None:
+            stop(event)
         self._release()
 
     def _release(self):
-        driver = self._driver
-        driver._events.pop(self, None)
+        self._driver._events.pop(self, None)
         if self._table is not None and self._table.get(self._key) is self:
             del self._table[self._key]
         self._fn = self._args = self._table = None
@@ -286,15 +298,11 @@ class Handle:
         fn = getattr(self, "_fn", None)
         if fn is None:
             return
-        if not self._once:
-            fn(*self._args)
-            return
         try:
             fn(*self._args)
         finally:
-            if self._event is not None:
-                self._event = None
-                self._release()
+            if self._once:
+                self._end()
 
     def __enter__(self):
         return self
@@ -330,10 +338,8 @@ class Driver(_Handle):
     def __init__(self):
         self._posted = deque()
         self._h = _core.Driver(self._posted)
-        self._events = {}
-        self._readers = {}
-        self._writers = {}
-        self._signals = {}
+        self._events, self._readers, self._writers, self._signals = (
+            {}, {}, {}, {})
         self._forks = _forks
 
     def close(self):
@@ -378,9 +384,7 @@ class Driver(_Handle):
         as from ``__del__`` (and the Driver closed: they cannot post
         again); at interpreter shutdown it is dropped unrun. Returns
         None."""
-        h = self._handle()
-        _callback(callback)
-        h.post((callback, args))
+        self._handle().post((_callback(callback), args))
 
     def reinit(self):
         """In a child made by :func:`os.fork`: make the driver usable in
@@ -396,14 +400,13 @@ class Driver(_Handle):
         it before other threads use the driver; in a process that has not
         forked since the driver was made, it does nothing. Returns
         None."""
-        h = self._handle()
-        replaced = h.reinit(self._forks != _forks)
+        replaced = self._handle().reinit(self._forks != _forks)
         if self._forks != _forks:
             self._posted.clear()
             self._forks = _forks
         if replaced:
             for handle in list(self._events):
-                handle._abandon()
+                handle._end(_core.Event.abandon)
 
     def wake(self):
         """Make the thread asleep in the driver's loop return from its
@@ -441,8 +444,7 @@ class Driver(_Handle):
         try:
             handle._event.add(ns)
         except OSError as e:
-            handle._event = None
-            handle._release()
+            handle._end()
             raise ValueError(f"{name} cannot be watched: "
                              f"{os.strerror(e.errno)}") from None
         if table is not None:
@@ -456,20 +458,17 @@ class Driver(_Handle):
         """Call ``callback(*args)`` once, ``delay`` seconds from now (by
         libevent's clock, which may be a few milliseconds coarse). Returns
         a :class:`Handle`."""
-        ns = _seconds_ns(delay, "delay")
-        return self._add("a timer", -1, _core.EV_TIMEOUT,
-                         _CENTURY_NS if ns is None else ns,
-                         callback, args, once=True)
+        ns = _seconds_ns(delay, "delay", _CENTURY_NS)
+        return self._add("a timer", -1, _core.EV_TIMEOUT, ns, callback, args,
+                         once=True)
 
     def call_repeatedly(self, interval, callback, *args):
         """Call ``callback(*args)`` every ``interval`` seconds (> 0) until
         cancelled. Returns a :class:`Handle`."""
-        ns = _seconds_ns(interval, "interval")
+        ns = _seconds_ns(interval, "interval", _CENTURY_NS)
         if ns == 0:
             raise ValueError("interval must be positive, not 0")
-        return self._add("a timer", -1, _core.EV_PERSIST,
-                         _CENTURY_NS if ns is None else ns,
-                         callback, args)
+        return self._add("a timer", -1, _core.EV_PERSIST, ns, callback, args)
 
     def add_reader(self, fd, callback, *args):
         """Call ``callback(*args)`` whenever ``fd`` (a descriptor or an
@@ -532,7 +531,7 @@ class Driver(_Handle):
         return f"<park.Driver {state}, {len(self._events)} callbacks>"
 
 
-class Parker(_Handle):
+class Parker(_OnDriver):
     """One thread's right to sleep until unparked.
 
     ``Parker(driver=None)``: a parker on ``driver``, or on a new private
@@ -540,21 +539,13 @@ class Parker(_Handle):
     at a time; a second gets ``RuntimeError``.
     """
 
-    __slots__ = ("_driver",)
+    __slots__ = ()
 
     def __init__(self, driver=None):
         if driver is None:
             driver = Driver()
-        elif not isinstance(driver, Driver):
-            raise TypeError(f"driver must be a park.Driver or None, "
-                            f"not {type(driver).__name__}")
+        self._driver = _driver(driver, "a park.Driver or None")
         self._h = _core.Parker(driver._handle())
-        self._driver = driver
-
-    @property
-    def driver(self):
-        """The :class:`Driver` this parker shares."""
-        return self._driver
 
     @property
     def spin(self):
@@ -585,20 +576,16 @@ class Parker(_Handle):
         counted, and a token it took waits for the next park. In the main
         thread a park sleeps in 50 ms slices (for Ctrl-C); a callback that
         runs at a slice's edge still ends it."""
-        h = self._handle()
-        ns = -1 if timeout is None else _timeout_ns(timeout)
-        return _WAKES[h.park(ns, _get_ident() == _main_ident)]
+        return _WAKES[self._handle().park(_timeout_ns(timeout), _in_main())]
 
     def park_until(self, deadline):
         """Like :meth:`park`, until ``deadline``, a :func:`time.monotonic`
         value. A deadline in the past still takes a pending token. Returns a
         :class:`Wake`."""
-        h = self._handle()
-        ns = _deadline_ns(deadline)
-        main = _get_ident() == _main_ident
+        h, ns = self._handle(), _deadline_ns(deadline)
         if ns is None:
-            return _WAKES[h.park(-1, main)]
-        return _WAKES[h.park_until(ns, main)]
+            return _WAKES[h.park(-1, _in_main())]
+        return _WAKES[h.park_until(ns, _in_main())]
 
     def close(self):
         """Release the parker: it leaves the :class:`IdleSet` it joined, if
@@ -666,7 +653,7 @@ class Unparker(_Handle):
         return "<park.Unparker%s>" % (" closed" if self._h is None else "")
 
 
-class IdleSet(_Handle):
+class IdleSet(_OnDriver):
     """The parkers of one :class:`Driver` that wait for work, so that a
     producer can wake exactly one of them per job.
 
@@ -695,19 +682,11 @@ class IdleSet(_Handle):
     too: set it, then :meth:`unpark_all`.
     """
 
-    __slots__ = ("_driver",)
+    __slots__ = ()
 
     def __init__(self, driver):
-        if not isinstance(driver, Driver):
-            raise TypeError(f"driver must be a park.Driver, "
-                            f"not {type(driver).__name__}")
+        self._driver = _driver(driver)
         self._h = _core.IdleSet(driver._handle())
-        self._driver = driver
-
-    @property
-    def driver(self):
-        """The :class:`Driver` whose parkers this set holds."""
-        return self._driver
 
     def _member(self, parker):
         if not isinstance(parker, Parker):
@@ -723,26 +702,22 @@ class IdleSet(_Handle):
         Then look at the work source again, and :meth:`park` or
         :meth:`leave`. Raises RuntimeError if it has joined a set and not
         left it. From the parker's own thread. Returns None."""
-        h = self._handle()
-        h.join(self._member(parker))
+        self._handle().join(self._member(parker))
 
     def leave(self, parker):
         """Take ``parker`` out of the set without parking. Returns True if
         it was still idle, False if an unpark took it (its token waits: the
         next park returns at once). Raises ValueError if it is not in this
         set."""
-        h = self._handle()
-        return h.leave(self._member(parker)) == 1
+        return self._handle().leave(self._member(parker)) == 1
 
     def park(self, parker, timeout=None):
         """Join unless joined, park as :meth:`Parker.park` does (``timeout``
         in seconds, None for none, 0 to poll), and leave, whatever ended the
         park. Returns a :class:`Wake`. Raises RuntimeError if the parker is
         in another set, and what :meth:`Parker.park` raises."""
-        h = self._handle()
-        ph = self._member(parker)
-        ns = -1 if timeout is None else _timeout_ns(timeout)
-        return _WAKES[h.park(ph, ns, _get_ident() == _main_ident)]
+        h, ph = self._handle(), self._member(parker)
+        return _WAKES[h.park(ph, _timeout_ns(timeout), _in_main())]
 
     def unpark_one(self):
         """Wake exactly one idle parker. Returns whether there was one.
@@ -770,8 +745,7 @@ class IdleSet(_Handle):
         which it does too at its next join. Returns True if it was the last
         searcher: then it must look at the work source again and
         :meth:`notify` if work is left. From the parker's own thread."""
-        h = self._handle()
-        return h.stop_searching(self._member(parker)) == 1
+        return self._handle().stop_searching(self._member(parker)) == 1
 
     @property
     def searching(self):
