@@ -84,6 +84,16 @@ struct park_parker {
 	struct park_parker *idle_prev, *idle_next;
 	/* Taken by an unpark, not yet left: on the set's woken list. */
 	bool idle_taken;
+	/* Taken by notify: on the woken list without a reference of the set
+	 * (the owner may drop it there). Guarded by the set's lock. */
+	bool idle_notified;
+	/* Counted in idle_hold's searching count. Guarded by its lock. */
+	bool idle_searching;
+	/* The set whose memory this parker keeps (a hold, not a reference)
+	 * from notify's take until it has both left and stopped searching:
+	 * set by notify under that set's lock while the parker is idle,
+	 * cleared by the parker's side only (idle.c). */
+	park_idle *_Atomic idle_hold;
 #ifdef PARK_SLEEPER_CONDVAR
 	pthread_mutex_t mutex;
 	pthread_cond_t cond;
@@ -182,15 +192,28 @@ void park__post_run(struct park_post_queue *q, bool run);
 
 /* Here rather than in idle.c so that white-box tests can hold the lock. */
 struct park_idle {
-	/* unpark_one's fast path reads only this, on its own line. */
-	_Atomic int count;
-	char pad[PARK_CACHE_LINE - sizeof(int)];
+	/* The idle count in the low half, the searching count in the high
+	 * half (PARK_IDLE_SEARCHER): unpark_one's and notify's fast paths
+	 * read only this word, on its own line. */
+	_Atomic uint64_t counts;
+	char pad[PARK_CACHE_LINE - sizeof(uint64_t)];
 	_Atomic uint32_t refs;
+	/* Keeps the memory: 1 for all of refs, 1 per parker whose idle_hold
+	 * is this set. The last reference empties the lists; the last hold
+	 * frees. */
+	_Atomic uint32_t holds;
 	park_driver *driver;
 	pthread_mutex_t lock;
 	struct park_parker *idle; /* newest first */
 	struct park_parker *woken;
 } __attribute__((aligned(PARK_CACHE_LINE)));
+
+#define PARK_IDLE_SEARCHER (UINT64_C(1) << 32)
+
+/* The parker's last reference went while it held a set (a search not
+ * stopped, or a notify's take not left): end both, and pass a wake on as
+ * a last searcher must, since nobody will look at the work source. */
+void park__idle_release(struct park_parker *p);
 
 /* --- queue.c: the pool's job ring (the pool's lock held) ------------------ */
 

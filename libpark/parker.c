@@ -451,6 +451,8 @@ static void parker_unref(struct park_parker *p)
 {
 	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	if (atomic_load(&p->idle_hold))
+		park__idle_release(p);
 	/* Still busy at the last reference: a thread of the parent was in a
 	 * park when this process forked. The copied sleeper may count that
 	 * thread as a waiter (a condition variable would wait for it for ever

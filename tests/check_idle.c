@@ -299,6 +299,193 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* --- searching (notify, 1.1) ---------------------------------------------- */
+
+/* A notify while its parker searches wakes nobody, however many jobs
+ * arrive meanwhile; unpark_one keeps its 1.0 contract (one wake a call)
+ * and neither reads nor changes the searching count. */
+START_TEST(test_notify_noop_while_searching)
+{
+	park_parker *p[3];
+	for (int i = 0; i < 3; i++) {
+		p[i] = park_parker_new(driver);
+		ck_assert_int_eq(park_idle_join(set, p[i]), 0);
+	}
+	ck_assert_int_eq(park_idle_searching(set), 0);
+	ck_assert_int_eq(park_idle_notify(set), 1);
+	ck_assert_int_eq(park_idle_searching(set), 1);
+	ck_assert_int_eq(park_idle_count(set), 2);
+	/* A steady stream of jobs during one search: no wake. */
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(park_idle_notify(set), 0);
+	ck_assert_int_eq(park_idle_count(set), 2);
+	ck_assert_int_eq(park_idle_unpark_one(set), 1);
+	ck_assert_int_eq(park_idle_count(set), 1);
+	ck_assert_int_eq(park_idle_searching(set), 1);
+	/* Newest first, as unpark_one: p[2] searches, p[1] was unparked. */
+	ck_assert_int_eq(park_idle_leave(set, p[2]), 0);
+	ck_assert_int_eq(park_idle_leave(set, p[1]), 0);
+	ck_assert_int_eq(park_idle_stop_searching(set, p[1]), 0);
+	ck_assert_int_eq(park_idle_searching(set), 1);
+	ck_assert_int_eq(park_idle_stop_searching(set, p[2]), 1);
+	ck_assert_int_eq(park_idle_searching(set), 0);
+	ck_assert_int_eq(park_idle_stop_searching(set, p[2]), 0);
+	/* Nobody searching: the next notify wakes the last idle one. */
+	ck_assert_int_eq(park_idle_notify(set), 1);
+	ck_assert_int_eq(park_idle_count(set), 0);
+	ck_assert_int_eq(park_idle_notify(set), 0);
+	ck_assert_int_eq(park_idle_leave(set, p[0]), 0);
+	ck_assert_int_eq(park_idle_stop_searching(set, p[0]), 1);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(park_parker_park(p[i]), PARK_TOKEN);
+		park_parker_unref(p[i]);
+	}
+	ck_assert_int_eq(park_idle_searching(set), 0);
+}
+END_TEST
+
+/* The last searcher to stop is told so and passes the wake on: a notify
+ * made during its search woke nobody, and the pass-on wakes the next. */
+START_TEST(test_last_searcher_passes_on)
+{
+	park_parker *a = park_parker_new(driver), *b = park_parker_new(driver);
+	ck_assert_int_eq(park_idle_join(set, a), 0);
+	ck_assert_int_eq(park_idle_join(set, b), 0);
+	ck_assert_int_eq(park_idle_notify(set), 1); /* b, for job 1 */
+	ck_assert_int_eq(park_idle_notify(set), 0); /* job 2: b searches */
+	/* b stops before leaving (it may): still taken until it leaves. */
+	ck_assert_int_eq(park_idle_stop_searching(set, b), 1);
+	ck_assert_int_eq(park_idle_join(set, b), -EBUSY);
+	ck_assert_int_eq(park_idle_notify(set), 1); /* the pass-on: a */
+	ck_assert_int_eq(park_idle_searching(set), 1);
+	ck_assert_int_eq(park_idle_leave(set, b), 0);
+	ck_assert_int_eq(park_idle_park(set, a, -1), PARK_TOKEN);
+	ck_assert_int_eq(park_idle_stop_searching(set, a), 1);
+	ck_assert_int_eq(park_parker_park(b), PARK_TOKEN);
+	ck_assert_int_eq(park_idle_searching(set), 0);
+	ck_assert_int_eq(park_idle_count(set), 0);
+	park_parker_unref(a);
+	park_parker_unref(b);
+}
+END_TEST
+
+START_TEST(test_searching_errors)
+{
+	park_parker *p = park_parker_new(driver);
+	park_driver *other_driver = park_driver_new();
+	park_parker *stranger = park_parker_new(other_driver);
+	ck_assert_int_eq(park_idle_notify(NULL), -EINVAL);
+	ck_assert_int_eq(park_idle_searching(NULL), -EINVAL);
+	ck_assert_int_eq(park_idle_stop_searching(NULL, p), -EINVAL);
+	ck_assert_int_eq(park_idle_stop_searching(set, NULL), -EINVAL);
+	ck_assert_int_eq(park_idle_stop_searching(set, stranger), -EINVAL);
+	/* Never joined, joined and not taken: not searching. */
+	ck_assert_int_eq(park_idle_stop_searching(set, p), 0);
+	ck_assert_int_eq(park_idle_join(set, p), 0);
+	ck_assert_int_eq(park_idle_stop_searching(set, p), 0);
+	/* Searching in another set is not searching in this one. */
+	park_idle *second = park_idle_new(driver);
+	ck_assert_int_eq(park_idle_notify(set), 1);
+	ck_assert_int_eq(park_idle_stop_searching(second, p), 0);
+	ck_assert_int_eq(park_idle_searching(set), 1);
+	ck_assert_int_eq(park_idle_searching(second), 0);
+	ck_assert_int_eq(park_idle_leave(set, p), 0);
+	ck_assert_int_eq(park_idle_stop_searching(set, p), 1);
+	ck_assert_int_eq(park_parker_park(p), PARK_TOKEN);
+	park_idle_unref(second);
+	park_parker_unref(stranger);
+	park_driver_unref(other_driver);
+	park_parker_unref(p);
+}
+END_TEST
+
+/* Every way a search can end without stop_searching leaves the count at
+ * zero; those that end it without a look at the work source (the
+ * parker's last unref, a join of another set) pass the wake on. */
+START_TEST(test_search_ends_on_every_exit_path)
+{
+	park_parker *p = park_parker_new(driver), *q = park_parker_new(driver);
+
+	/* A join of the same set: its re-check is the look. */
+	ck_assert_int_eq(park_idle_join(set, p), 0);
+	ck_assert_int_eq(park_idle_notify(set), 1);
+	ck_assert_int_eq(park_idle_leave(set, p), 0);
+	ck_assert_int_eq(park_idle_join(set, p), 0);
+	ck_assert_int_eq(park_idle_searching(set), 0);
+	ck_assert_int_eq(park_idle_count(set), 1);
+	ck_assert_int_eq(park_idle_leave(set, p), 1);
+	ck_assert_int_eq(park_parker_park(p), PARK_TOKEN);
+
+	/* park_idle_park's join. */
+	ck_assert_int_eq(park_idle_join(set, p), 0);
+	ck_assert_int_eq(park_idle_notify(set), 1);
+	ck_assert_int_eq(park_idle_park(set, p, -1), PARK_TOKEN);
+	ck_assert_int_eq(park_idle_searching(set), 1);
+	ck_assert_int_eq(PARK_REASON(park_idle_park(set, p, 0)), PARK_TIMED_OUT);
+	ck_assert_int_eq(park_idle_searching(set), 0);
+
+	/* A join of another set: the wake passes on to q. */
+	park_idle *second = park_idle_new(driver);
+	ck_assert_int_eq(park_idle_join(set, p), 0);
+	ck_assert_int_eq(park_idle_notify(set), 1);
+	ck_assert_int_eq(park_idle_leave(set, p), 0);
+	ck_assert_int_eq(park_idle_join(set, q), 0);
+	ck_assert_int_eq(park_idle_join(second, p), 0);
+	ck_assert_int_eq(park_idle_searching(set), 1);
+	ck_assert_int_eq(park_idle_count(set), 0);
+	ck_assert_int_eq(park_idle_leave(set, q), 0);
+	ck_assert_int_eq(park_idle_stop_searching(set, q), 1);
+	ck_assert_int_eq(park_idle_leave(second, p), 1);
+	ck_assert_int_eq(park_parker_park(p), PARK_TOKEN);
+	ck_assert_int_eq(park_parker_park(q), PARK_TOKEN);
+
+	/* The owner drops it after leaving, still searching: the wake
+	 * passes on to q. */
+	park_parker *r = park_parker_new(driver);
+	ck_assert_int_eq(park_idle_join(set, q), 0);
+	ck_assert_int_eq(park_idle_join(set, r), 0);
+	ck_assert_int_eq(park_idle_notify(set), 1); /* r */
+	ck_assert_int_eq(park_idle_leave(set, r), 0);
+	park_parker_unref(r);
+	ck_assert_int_eq(park_idle_searching(set), 1);
+	ck_assert_int_eq(park_idle_count(set), 0);
+	ck_assert_int_eq(park_idle_leave(set, q), 0);
+	ck_assert_int_eq(park_idle_stop_searching(set, q), 1);
+	ck_assert_int_eq(park_parker_park(q), PARK_TOKEN);
+
+	/* The owner drops it taken and not left: the same. */
+	r = park_parker_new(driver);
+	ck_assert_int_eq(park_idle_join(set, q), 0);
+	ck_assert_int_eq(park_idle_join(set, r), 0);
+	ck_assert_int_eq(park_idle_notify(set), 1); /* r */
+	park_parker_unref(r);
+	ck_assert_int_eq(park_idle_searching(set), 1);
+	ck_assert_int_eq(park_idle_leave(set, q), 0);
+	ck_assert_int_eq(park_idle_stop_searching(set, q), 1);
+	ck_assert_int_eq(park_parker_park(q), PARK_TOKEN);
+
+	/* The set goes while p searches in it, and while q is taken and
+	 * not left: both may join another set, and p's last unref frees
+	 * what p held (valgrind). */
+	ck_assert_int_eq(park_idle_leave(second, p), -EINVAL);
+	ck_assert_int_eq(park_idle_join(second, p), 0);
+	ck_assert_int_eq(park_idle_notify(second), 1);
+	ck_assert_int_eq(park_idle_leave(second, p), 0);
+	ck_assert_int_eq(park_idle_join(second, q), 0);
+	ck_assert_int_eq(park_idle_unpark_one(second), 1);
+	park_idle_unref(second);
+	ck_assert_int_eq(park_idle_join(set, q), 0);
+	ck_assert_int_eq(park_idle_leave(set, q), 1);
+	ck_assert_int_eq(park_parker_park(q), PARK_TOKEN);
+	ck_assert_int_eq(park_parker_park(p), PARK_TOKEN);
+
+	ck_assert_int_eq(park_idle_searching(set), 0);
+	ck_assert_int_eq(park_idle_count(set), 0);
+	park_parker_unref(p);
+	park_parker_unref(q);
+}
+END_TEST
+
 /* --- where the woken parker sleeps ---------------------------------------- */
 
 /* The driver's parker joined last, a sleeper before it: unpark_one wakes
@@ -540,8 +727,18 @@ static _Atomic int sink;
 static void empty_set_calls(void)
 {
 	for (int i = 0; i < 100000; i++)
-		sink += park_idle_unpark_one(set) + park_idle_count(set);
+		sink += park_idle_unpark_one(set) + park_idle_count(set) +
+			park_idle_notify(set) + park_idle_searching(set);
 	if (sink != 0)
+		syscall(SYS_exit, 4);
+}
+
+static void searching_set_calls(void)
+{
+	/* One parker idle, one searching: notify stops at its load. */
+	for (int i = 0; i < 100000; i++)
+		sink += park_idle_notify(set) + park_idle_searching(set);
+	if (sink != 100000)
 		syscall(SYS_exit, 4);
 }
 
@@ -572,6 +769,34 @@ START_TEST(test_empty_unpark_one_makes_no_system_call)
 }
 END_TEST
 
+START_TEST(test_notify_while_searching_makes_no_system_call)
+{
+	if (under_valgrind())
+		return;
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+	return;
+#endif
+	park_parker *a = park_parker_new(driver), *b = park_parker_new(driver);
+	ck_assert_int_eq(park_idle_join(set, a), 0);
+	ck_assert_int_eq(park_idle_join(set, b), 0);
+	ck_assert_int_eq(park_idle_notify(set), 1);
+	ck_assert_int_eq(park_idle_notify(set), 0);
+	sink = 0;
+	int status = child_status(control_getpid);
+	if (!seccomp_refused(status)) {
+		status = child_status(searching_set_calls);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "notify while one searches made a system call "
+			      "or failed (status %d)", status);
+	}
+	ck_assert_int_eq(park_idle_leave(set, b), 0);
+	ck_assert_int_eq(park_idle_leave(set, a), 1);
+	ck_assert_int_eq(park_idle_stop_searching(set, b), 1);
+	park_parker_unref(a);
+	park_parker_unref(b);
+}
+END_TEST
+
 /* --- the protocol under load ---------------------------------------------- */
 
 /* Jobs are numbers: producers publish by incrementing `published` (seq_cst,
@@ -584,6 +809,21 @@ static _Atomic long published, claimed, finished;
 static _Atomic bool closing;
 static _Atomic unsigned char runs[MAX_JOBS];
 static long total_jobs;
+
+static bool use_notify;
+static _Atomic long wakes;
+
+static bool work_left(void)
+{
+	return atomic_load(&claimed) < atomic_load(&published);
+}
+
+static void wake_one(void)
+{
+	int r = use_notify ? park_idle_notify(set) : park_idle_unpark_one(set);
+	ck_assert_int_ge(r, 0);
+	wakes += r;
+}
 
 static long take_job(void)
 {
@@ -600,15 +840,29 @@ static void run_job(long job)
 	finished++;
 }
 
+/* The last searcher to find work passes the wake on. */
+static void found_job(park_parker *p)
+{
+	if (!use_notify)
+		return;
+	int r = park_idle_stop_searching(set, p);
+	ck_assert_int_ge(r, 0);
+	if (r == 1 && work_left())
+		wake_one();
+}
+
 static void *worker_main(void *arg)
 {
 	park_parker *p = arg;
 	for (;;) {
 		long job = take_job();
 		if (job >= 0) {
+			found_job(p);
 			run_job(job);
 			continue;
 		}
+		/* Closing while searching: the search ends with the
+		 * parker's last unref (hammer()). */
 		if (closing)
 			return NULL;
 		ck_assert_int_eq(park_idle_join(set, p), 0);
@@ -617,8 +871,10 @@ static void *worker_main(void *arg)
 		job = take_job();
 		if (job >= 0 || closing) {
 			park_idle_leave(set, p);
-			if (job >= 0)
+			if (job >= 0) {
+				found_job(p);
 				run_job(job);
+			}
 			continue;
 		}
 		int r = park_idle_park(set, p, -1);
@@ -642,7 +898,7 @@ static void *producer_main(void *arg)
 		left -= n;
 		for (long i = 0; i < n; i++) {
 			atomic_fetch_add(&published, 1);
-			ck_assert_int_ge(park_idle_unpark_one(set), 0);
+			wake_one();
 		}
 		long target = atomic_load(&published);
 		int64_t give_up = now_ns() + 5000 * MS;
@@ -655,8 +911,10 @@ static void *producer_main(void *arg)
 	return NULL;
 }
 
-static void hammer(int nworkers, int nproducers)
+static void hammer(int nworkers, int nproducers, bool notify)
 {
+	use_notify = notify;
+	wakes = 0;
 	workers = nworkers;
 	producers = nproducers;
 	total_jobs = under_valgrind() ? 2000 : MAX_JOBS;
@@ -688,6 +946,9 @@ static void hammer(int nworkers, int nproducers)
 	for (long i = 0; i < total_jobs; i++)
 		ck_assert_msg(runs[i] == 1, "job %ld ran %d times", i, runs[i]);
 	ck_assert_int_eq(park_idle_count(set), 0);
+	/* Every worker's parker is gone: whatever still searched ended. */
+	ck_assert_int_eq(park_idle_searching(set), 0);
+	ck_assert_int_eq(park_idle_notify(set), 0);
 }
 
 /* One producer, one worker, one job a round: no other wake can rescue a
@@ -695,7 +956,7 @@ static void hammer(int nworkers, int nproducers)
  * protocol without the re-check stalls here within a few thousand rounds. */
 START_TEST(test_rounds_one_worker_no_job_lost)
 {
-	hammer(1, 1);
+	hammer(1, 1, false);
 }
 END_TEST
 
@@ -704,7 +965,92 @@ START_TEST(test_hammer_no_job_lost_or_run_twice)
 	/* Under valgrind, one worker: helgrind cannot see the driver's
 	 * atomic try-lock hand the event_base from one live thread to
 	 * another, and would report the base's fields as races. */
-	hammer(under_valgrind() ? 1 : MAX_WORKERS, MAX_PRODUCERS);
+	hammer(under_valgrind() ? 1 : MAX_WORKERS, MAX_PRODUCERS, false);
+}
+END_TEST
+
+/* The same rounds and hammer with notify and the pass-on: a notify that
+ * found someone searching woke nobody, so a lost pass-on stalls a round. */
+START_TEST(test_notify_rounds_one_worker_no_job_lost)
+{
+	hammer(1, 1, true);
+}
+END_TEST
+
+START_TEST(test_notify_hammer_no_job_lost_or_run_twice)
+{
+	hammer(under_valgrind() ? 1 : MAX_WORKERS, MAX_PRODUCERS, true);
+	/* A wake needs a notify that found nobody searching: at most one
+	 * per job from the producers, one per job found from the
+	 * workers' pass-on. */
+	ck_assert_int_le(wakes, 2 * total_jobs);
+}
+END_TEST
+
+/* A burst fans out: four jobs published at once, each notified, while
+ * four workers sleep; each job waits until all four run at once, which
+ * needs all four workers woken although a notify during a search wakes
+ * nobody (the pass-on does it). */
+static _Atomic int running;
+static _Atomic bool fanout_failed;
+
+static void *burst_worker_main(void *arg)
+{
+	park_parker *p = arg;
+	for (;;) {
+		long job = take_job();
+		if (job < 0 && !closing) {
+			ck_assert_int_eq(park_idle_join(set, p), 0);
+			job = take_job();
+			if (job < 0 && !closing) {
+				park_idle_park(set, p, -1);
+				continue;
+			}
+			park_idle_leave(set, p);
+		}
+		if (job < 0)
+			return NULL;
+		found_job(p);
+		running++;
+		int64_t give_up = now_ns() + 20000 * MS;
+		while (running < workers && !fanout_failed)
+			if (now_ns() > give_up)
+				fanout_failed = true;
+			else
+				usleep(100);
+		finished++;
+	}
+}
+
+START_TEST(test_notify_burst_fans_out)
+{
+	use_notify = true;
+	workers = MAX_WORKERS;
+	published = claimed = finished = running = 0;
+	closing = fanout_failed = false;
+	pthread_t th[MAX_WORKERS];
+	park_parker *p[MAX_WORKERS];
+	for (int i = 0; i < workers; i++) {
+		p[i] = park_parker_new(driver);
+		ck_assert_int_eq(pthread_create(&th[i], NULL, burst_worker_main,
+						p[i]), 0);
+	}
+	ck_assert(wait_count(workers));
+	for (int i = 0; i < workers; i++) {
+		atomic_fetch_add(&published, 1);
+		wake_one();
+	}
+	while (finished < workers)
+		usleep(1000);
+	ck_assert_msg(!fanout_failed, "the burst did not fan out: %d of %d "
+		      "ran at once", (int)running, workers);
+	closing = true;
+	ck_assert_int_ge(park_idle_unpark_all(set), 0);
+	for (int i = 0; i < workers; i++) {
+		pthread_join(th[i], NULL);
+		park_parker_unref(p[i]);
+	}
+	ck_assert_int_eq(park_idle_searching(set), 0);
 }
 END_TEST
 
@@ -773,6 +1119,42 @@ START_TEST(test_empty_unpark_one_takes_no_lock)
 }
 END_TEST
 
+static void *searching_set_calls_thread(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 100000; i++)
+		sink += park_idle_notify(set) + park_idle_searching(set);
+	return NULL;
+}
+
+START_TEST(test_notify_while_searching_takes_no_lock)
+{
+	park_parker *a = park_parker_new(driver), *b = park_parker_new(driver);
+	ck_assert_int_eq(park_idle_join(set, a), 0);
+	ck_assert_int_eq(park_idle_join(set, b), 0);
+	ck_assert_int_eq(park_idle_notify(set), 1);
+	sink = 0;
+	pthread_t th;
+	ck_assert_int_eq(pthread_mutex_lock(&set->lock), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, searching_set_calls_thread,
+					NULL), 0);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	int joined = pthread_timedjoin_np(th, NULL, &until);
+	pthread_mutex_unlock(&set->lock);
+	if (joined != 0)
+		pthread_join(th, NULL);
+	ck_assert_msg(joined == 0, "notify waited for the set's lock");
+	ck_assert_int_eq(sink, 100000);
+	ck_assert_int_eq(park_idle_leave(set, b), 0);
+	ck_assert_int_eq(park_idle_leave(set, a), 1);
+	ck_assert_int_eq(park_idle_stop_searching(set, b), 1);
+	park_parker_unref(a);
+	park_parker_unref(b);
+}
+END_TEST
+
 START_TEST(test_links_cleared_after_leave)
 {
 	park_parker *p = park_parker_new(driver);
@@ -804,6 +1186,10 @@ static Suite *idle_suite(void)
 	tcase_add_test(tc, test_park_with_timeouts_leaves);
 	tcase_add_test(tc, test_park_zero_keeps_token);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_notify_noop_while_searching);
+	tcase_add_test(tc, test_last_searcher_passes_on);
+	tcase_add_test(tc, test_searching_errors);
+	tcase_add_test(tc, test_search_ends_on_every_exit_path);
 	tcase_add_test(tc, test_prefers_sleeper_over_driver);
 	tcase_add_test(tc, test_prefers_not_yet_asleep_over_driver);
 	tcase_add_test(tc, test_sleepers_last_in_first_out);
@@ -815,10 +1201,15 @@ static Suite *idle_suite(void)
 	tcase_add_test(tc, test_empty_unpark_one_makes_no_system_call);
 	tcase_add_test(tc, test_rounds_one_worker_no_job_lost);
 	tcase_add_test(tc, test_hammer_no_job_lost_or_run_twice);
+	tcase_add_test(tc, test_notify_while_searching_makes_no_system_call);
+	tcase_add_test(tc, test_notify_rounds_one_worker_no_job_lost);
+	tcase_add_test(tc, test_notify_hammer_no_job_lost_or_run_twice);
+	tcase_add_test(tc, test_notify_burst_fans_out);
 #ifdef PARK_WHITE_BOX
 	tcase_add_test(tc, test_fault_set_allocation);
 	tcase_add_test(tc, test_fault_wake_write_in_unpark_one);
 	tcase_add_test(tc, test_empty_unpark_one_takes_no_lock);
+	tcase_add_test(tc, test_notify_while_searching_takes_no_lock);
 	tcase_add_test(tc, test_links_cleared_after_leave);
 #endif
 	suite_add_tcase(s, tc);
