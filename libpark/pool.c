@@ -109,6 +109,24 @@ static void run(park_pool *pool, struct worker *w, const struct park_job *job,
 	*last_poll = park__clock_now_ns();
 }
 
+static bool work_left(park_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	bool left = pool->queue.len > 0;
+	pthread_mutex_unlock(&pool->lock);
+	return left;
+}
+
+/* A worker that found a job stops searching; the last searcher looks at
+ * the queue again, since a submission made while it searched woke nobody
+ * (park_idle_notify(3)). Not searching: one atomic load. */
+static void found_work(park_pool *pool, struct worker *w)
+{
+	if (park_idle_stop_searching(pool->idle, w->parker) == 1 &&
+	    work_left(pool) && park_idle_notify(pool->idle) > 0)
+		count(&pool->wakes);
+}
+
 static void work(park_pool *pool, struct worker *w)
 {
 	int64_t last_poll = park__clock_now_ns();
@@ -116,8 +134,8 @@ static void work(park_pool *pool, struct worker *w)
 	for (;;) {
 		enum take t = take(pool, &job);
 		if (t == TAKE_EMPTY) {
-			/* The lost-job race: join, then look again
-			 * (park_idle_new(3)). */
+			/* The lost-job race: join (which also ends a
+			 * search), then look again (park_idle_new(3)). */
 			park_idle_join(pool->idle, w->parker);
 			t = take(pool, &job);
 			if (t == TAKE_EMPTY) {
@@ -128,8 +146,11 @@ static void work(park_pool *pool, struct worker *w)
 			}
 			park_idle_leave(pool->idle, w->parker);
 		}
-		if (t == TAKE_DONE)
+		if (t == TAKE_DONE) {
+			found_work(pool, w);
 			return;
+		}
+		found_work(pool, w);
 		run(pool, w, &job, &last_poll);
 	}
 }
@@ -397,8 +418,9 @@ int park_pool_submit(park_pool *pool, park_job_fn *fn, void *arg)
 	if (err < 0)
 		return err;
 	/* After the push is published: the Dekker pair with a worker's
-	 * join (idle.c). */
-	if (park_idle_unpark_one(pool->idle) > 0)
+	 * join (idle.c). Nobody woken while a woken worker still searches:
+	 * it will find this job, so a job costs at most one wake. */
+	if (park_idle_notify(pool->idle) > 0)
 		count(&pool->wakes);
 	return 0;
 }
