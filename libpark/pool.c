@@ -54,8 +54,8 @@ struct park_pool {
 	bool released;     /* park_pool_new decided: run, or leave */
 	unsigned running;  /* threads not yet past their last use of the pool */
 	bool joined;       /* the threads were joined */
-	/* The last reference went on a worker: the threads are detached and
-	 * the last one to leave frees the pool. */
+	/* The last reference went on a worker: the last thread to leave
+	 * joins the others, detaches itself and frees the pool. */
 	bool orphaned;
 
 	_Atomic uint64_t jobs_run, jobs_cancelled, wakes, parks_driver;
@@ -157,6 +157,19 @@ static void work(park_pool *pool, struct worker *w)
 
 static void pool_free(park_pool *pool);
 
+/* The last reference went on a worker, and this is the last worker to
+ * leave: it joins the others (they are past their last use of the pool),
+ * so that nothing of theirs touches the pool it frees, and detaches
+ * itself, since nobody is left to join it. */
+static void orphan_free(park_pool *pool, struct worker *self)
+{
+	for (unsigned i = 0; i < pool->created; i++)
+		if (&pool->workers[i] != self)
+			pthread_join(pool->workers[i].thread, NULL);
+	pthread_detach(self->thread);
+	pool_free(pool);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -189,7 +202,7 @@ static void *worker_main(void *arg)
 	pthread_mutex_unlock(&pool->lock);
 	/* Otherwise the pool is not touched again: a joiner may free it. */
 	if (frees)
-		pool_free(pool);
+		orphan_free(pool, w);
 	return NULL;
 }
 
@@ -372,14 +385,10 @@ void park_pool_unref(park_pool *pool)
 	}
 	if (current_pool == pool) {
 		/* On a worker: it cannot join itself. The pool drains on;
-		 * the last thread to leave frees it. */
+		 * the last thread to leave joins the others and frees it. */
 		pthread_mutex_lock(&pool->lock);
 		pool->stopping = true;
 		pool->orphaned = true;
-		if (!pool->joined)
-			for (unsigned i = 0; i < pool->created; i++)
-				pthread_detach(pool->workers[i].thread);
-		pool->joined = true;
 		pthread_mutex_unlock(&pool->lock);
 		park_idle_unpark_all(pool->idle);
 		return;
