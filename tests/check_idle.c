@@ -1155,6 +1155,39 @@ START_TEST(test_notify_while_searching_takes_no_lock)
 }
 END_TEST
 
+/* A notify's take holds the set's memory until the parker has both left
+ * and stopped searching, in either order; then nothing is held. */
+START_TEST(test_notify_hold_released)
+{
+	park_parker *p = park_parker_new(driver);
+	ck_assert_int_eq(park_idle_join(set, p), 0);
+	ck_assert_int_eq(park_idle_notify(set), 1);
+	ck_assert_ptr_eq(atomic_load(&p->idle_hold), set);
+	ck_assert(p->idle_notified && p->idle_searching);
+	ck_assert_uint_eq(atomic_load(&set->holds), 2);
+	ck_assert_int_eq(park_idle_leave(set, p), 0);
+	ck_assert(!p->idle_notified);
+	ck_assert_uint_eq(atomic_load(&set->holds), 2);
+	ck_assert_int_eq(park_idle_stop_searching(set, p), 1);
+	ck_assert_ptr_null(atomic_load(&p->idle_hold));
+	ck_assert_uint_eq(atomic_load(&set->holds), 1);
+	ck_assert_int_eq(park_parker_park(p), PARK_TOKEN);
+
+	ck_assert_int_eq(park_idle_join(set, p), 0);
+	ck_assert_int_eq(park_idle_notify(set), 1);
+	ck_assert_int_eq(park_idle_stop_searching(set, p), 1);
+	ck_assert_ptr_eq(atomic_load(&p->idle_hold), set);
+	ck_assert_uint_eq(atomic_load(&set->holds), 2);
+	ck_assert_int_eq(park_idle_leave(set, p), 0);
+	ck_assert_ptr_null(atomic_load(&p->idle_hold));
+	ck_assert_uint_eq(atomic_load(&set->holds), 1);
+	ck_assert_ptr_null(p->idle_next);
+	ck_assert_ptr_null(set->woken);
+	ck_assert_int_eq(park_parker_park(p), PARK_TOKEN);
+	park_parker_unref(p);
+}
+END_TEST
+
 START_TEST(test_links_cleared_after_leave)
 {
 	park_parker *p = park_parker_new(driver);
@@ -1210,6 +1243,7 @@ static Suite *idle_suite(void)
 	tcase_add_test(tc, test_fault_wake_write_in_unpark_one);
 	tcase_add_test(tc, test_empty_unpark_one_takes_no_lock);
 	tcase_add_test(tc, test_notify_while_searching_takes_no_lock);
+	tcase_add_test(tc, test_notify_hold_released);
 	tcase_add_test(tc, test_links_cleared_after_leave);
 #endif
 	suite_add_tcase(s, tc);

@@ -6,7 +6,9 @@
  *            variable; submit signals it (pthread_cond_signal) when
  *            someone waits;
  *   libpark  the same queue; idle workers park through an idle set
- *            (join, re-check, park); submit calls park_idle_unpark_one.
+ *            (join, re-check, park); submit calls park_idle_notify, which
+ *            wakes nobody while a worker it woke still searches; the last
+ *            searcher to find a job notifies again if more are queued.
  *
  * Modes, for W = 1, 2, 4, 16 workers:
  *   saturated  jobs pushed as fast as possible: jobs per second;
@@ -153,6 +155,19 @@ struct libpark_worker {
 	park_parker *parker;
 };
 
+/* The worker found a job: if it was the last searcher, the notifies made
+ * while it searched woke nobody; pass one on if jobs are left. */
+static void found_job(struct pool *p, park_parker *me)
+{
+	if (park_idle_stop_searching(p->set, me) != 1)
+		return;
+	pthread_mutex_lock(&p->lock);
+	bool left = p->head != p->tail;
+	pthread_mutex_unlock(&p->lock);
+	if (left)
+		park_idle_notify(p->set);
+}
+
 static void *libpark_worker(void *arg)
 {
 	struct pool *p = ((struct libpark_worker *)arg)->pool;
@@ -174,6 +189,7 @@ static void *libpark_worker(void *arg)
 		}
 		if (r < 0)
 			return NULL;
+		found_job(p, me);
 		job_started(p, submitted);
 	}
 }
@@ -185,7 +201,7 @@ static void submit(struct pool *p)
 	bool wake = p->impl == CONDVAR && p->waiting > 0;
 	pthread_mutex_unlock(&p->lock);
 	if (p->impl == LIBPARK)
-		park_idle_unpark_one(p->set);
+		park_idle_notify(p->set);
 	else if (wake)
 		pthread_cond_signal(&p->cond);
 }

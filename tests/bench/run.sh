@@ -29,6 +29,9 @@ trap 'rm -f "$body" "$body.part"' EXIT
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 load_before=$(loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
+# Stamped in the report and, by tests/bench/plot.sh, in every figure drawn
+# from it: smoke.sh tells a figure from another run by it.
+run_id=$(date -u '+%Y%m%dT%H%M%SZ')-$$
 
 # part TITLE COMMAND...: runs COMMAND, its stdout into the report (and to
 # stderr as it comes, for whoever watches); a failure fails the run.
@@ -247,6 +250,7 @@ echo "| system | ${os:-unknown}, $(uname -srm) |"
 echo "| compiler | $(${PARK_BENCH_CC:-cc} --version 2>/dev/null | head -n 1), CFLAGS ${PARK_BENCH_CFLAGS:-none} |"
 echo "| libraries | $versions |"
 echo "| date | $started |"
+echo "| run id | $run_id |"
 echo "| commit | $commit |"
 echo "| load average (1, 5, 15 min) | before: $load_before; after: $load_after |"
 cat "$body"

@@ -97,6 +97,33 @@ check "pool refuses 17 workers" refused "$pool" --syscalls sparse --impl libpark
 if [ -n "${PYTHON:-}" ]; then
 	check "Python bench refuses --rounds 0" refused "$PYTHON" "$srcdir/python/bench/bench_park.py" --rounds 0
 fi
+# The figures: each drawn from a report carries that report's run id, and
+# the committed ones (docs/plots/) the id of the report pasted into
+# docs/performance.md: a figure from another run than its table fails.
+plot="$srcdir/tests/bench/plot.sh"
+runid() { $SHELL "$plot" --run-id "$1"; }
+same_run() { # REPORT SVG...
+	want=$(runid "$1")
+	shift
+	test -n "$want" || return 1
+	for f in "$@"; do
+		test "$(runid "$f")" = "$want" || { echo "# $f: run $(runid "$f"), its table's: $want"; return 1; }
+	done
+}
+check "the report has a run id" test -n "$(runid "$report")"
+if command -v gnuplot >/dev/null 2>&1; then
+	figures=$(mktemp -d)
+	check "the figures are drawn from the report" $SHELL "$plot" "$report" "$figures"
+	check "each figure carries its report's run id" same_run "$report" \
+		"$figures/spin.svg" "$figures/fanout.svg" \
+		"$figures/pool-saturated.svg" "$figures/pool-sparse.svg" \
+		$(ls "$figures"/server.svg 2>/dev/null)
+	rm -rf "$figures"
+else
+	echo "# gnuplot not installed: figures not drawn (make bench needs it)"
+fi
+check "docs/plots come from the run pasted in docs/performance.md" same_run \
+	"$srcdir/docs/performance.md" "$srcdir"/docs/plots/*.svg
 rm -f "$report.err"
 echo "1..$n"
 sed 's/^/# /' "$report"

@@ -370,6 +370,19 @@ init {
  *   -DIDLE               this model instead of the one above
  *   -DBROKEN_NO_RECHECK  the worker parks right after joining: must give
  *                        a counterexample
+ *   -DSEARCH             (with IDLE) the searching rule: the producer
+ *                        notifies instead of unpark_one; a parker it woke
+ *                        searches until it stops (having found a job) or
+ *                        joins; a notify wakes nobody while one searches;
+ *                        the last searcher to stop looks at the jobs again
+ *                        and notifies if one is left. Each job waits, once
+ *                        taken, until every job has been taken (jobs that
+ *                        need each other, or a job long enough that its
+ *                        worker cannot come back for the next): a burst
+ *                        that does not fan out to every worker is a
+ *                        deadlock. Run with NJOBS=2.
+ *   -DBROKEN_NO_PASS_ON  (with SEARCH) the last searcher does not notify
+ *                        again: must give a counterexample
  * The set's lock is an atomic block per locked section; the unpark that
  * unpark_one makes after releasing it is not.
  */
@@ -384,6 +397,8 @@ bool closing;
 bool member[N];     /* on the set's idle list */
 byte newest = NONE; /* the last to join, for last in first out */
 byte count;         /* the idle count: length of the idle list */
+bool searching[N];  /* SEARCH: woken by a notify, not yet stopped */
+byte nsearch;       /* SEARCH: the searching count (same word as count) */
 
 /* Publishing and taking are sequentially consistent (the protocol's
  * requirement on the work source). */
@@ -396,11 +411,27 @@ inline take_job(job) {
 	}
 }
 
-/* join: lock, push, count++ (seq_cst), unlock. */
+/* join: lock, push, count++ (seq_cst), unlock. With SEARCH the same
+ * read-modify-write ends the parker's search. */
 inline join(i) {
 	atomic {
 		assert(!member[i]);
-		member[i] = true; newest = i; count++
+		member[i] = true; newest = i; count++;
+		if
+		:: searching[i] -> searching[i] = false; nsearch--
+		:: else -> skip
+		fi
+	}
+}
+
+/* stop_searching: last is true when this parker was the last searcher. */
+inline stop_searching(i, last) {
+	atomic {
+		if
+		:: searching[i] -> searching[i] = false; nsearch--;
+			last = (nsearch == 0)
+		:: else -> last = false
+		fi
 	}
 }
 
@@ -458,6 +489,47 @@ inline unpark_one() {
 	fi
 }
 
+/* notify: one load of the word; under the lock, load it again, pick and
+ * take one, making it searching in the same step; unpark it outside the
+ * lock. */
+inline notify() {
+	if
+	:: count == 0 || nsearch > 0 -> skip
+	:: else ->
+		atomic {
+			w = NONE;
+			if
+			:: count > 0 && nsearch == 0 ->
+				pick(w);
+				member[w] = false; count--;
+				searching[w] = true; nsearch++
+			:: else -> skip
+			fi
+		};
+		if
+		:: w != NONE -> unpark(w)
+		:: else -> skip
+		fi
+	fi
+}
+
+/* The worker took a job: stop searching; the last searcher looks at the
+ * jobs again and passes the wake on. Then the job waits for the others. */
+inline found(i) {
+#ifdef SEARCH
+	stop_searching(i, last);
+#ifndef BROKEN_NO_PASS_ON
+	if
+	:: last && queued > 0 -> notify()
+	:: else -> skip
+	fi;
+#endif
+	ran == NJOBS
+#else
+	skip
+#endif
+}
+
 inline unpark_all() {
 	if
 	:: count == 0 -> skip
@@ -466,7 +538,10 @@ inline unpark_all() {
 		do
 		:: k < N ->
 			if
-			:: member[k] -> member[k] = false; count--; w = k; unpark(w)
+			/* the take is under the set's lock (a notify
+			 * may still run: SEARCH) */
+			:: atomic { member[k] -> member[k] = false; count--; w = k };
+				unpark(w)
 			:: else -> skip
 			fi;
 			k++
@@ -476,12 +551,12 @@ inline unpark_all() {
 }
 
 proctype Worker(byte i) {
-	byte r, old, before;
-	bool got, ok, timed_out, job, late;
+	byte r, old, before, w, k;
+	bool got, ok, timed_out, job, late, last;
 	do
 	:: take_job(job);
 		if
-		:: job -> skip
+		:: job -> found(i)
 		:: !job && closing -> break
 		:: !job && !closing ->
 			join(i);
@@ -491,7 +566,11 @@ proctype Worker(byte i) {
 			take_job(job); late = closing;
 #endif
 			if
-			:: job || late -> leave(i)
+			:: job || late -> leave(i);
+				if
+				:: job -> found(i)
+				:: else -> skip
+				fi
 			:: else -> park(i, false, r); leave(i)
 			fi
 		fi
@@ -502,7 +581,11 @@ proctype Producer() {
 	byte old, w, k, j;
 	for (j : 1 .. NJOBS) {
 		atomic { queued++ };
+#ifdef SEARCH
+		notify()
+#else
 		unpark_one()
+#endif
 	}
 }
 
