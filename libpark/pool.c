@@ -25,12 +25,17 @@
 
 #define POOL_POLL_NS_DEFAULT (250 * 1000)
 
+/* On a cache line of its own: each worker counts its own jobs, and a
+ * shared counter would move between the workers' cores on every job. */
 struct worker {
 	park_pool *pool;
 	park_parker *parker;
 	pthread_t thread;
 	unsigned index;
-};
+	/* Written by this worker only (load, add, store), read by
+	 * park_pool_get_stats: relaxed. */
+	_Atomic uint64_t jobs_run, parks_driver;
+} __attribute__((aligned(PARK_CACHE_LINE)));
 
 struct park_pool {
 	_Atomic uint32_t refs;
@@ -58,7 +63,8 @@ struct park_pool {
 	 * joins the others, detaches itself and frees the pool. */
 	bool orphaned;
 
-	_Atomic uint64_t jobs_run, jobs_cancelled, wakes, parks_driver;
+	/* Counted by any thread, rarely; each worker's own are in it. */
+	_Atomic uint64_t jobs_cancelled, wakes;
 };
 
 /* The pool whose worker this thread is: a shutdown or last unref here
@@ -68,6 +74,14 @@ static _Thread_local park_pool *current_pool;
 static void count(_Atomic uint64_t *counter)
 {
 	atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+}
+
+/* A counter only its owner writes: no read-modify-write needed. */
+static void count_own(_Atomic uint64_t *counter)
+{
+	atomic_store_explicit(
+	    counter, atomic_load_explicit(counter, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
 }
 
 static bool forked(const park_pool *pool)
@@ -89,10 +103,10 @@ static enum take take(park_pool *pool, struct park_job *job)
 	return t;
 }
 
-static void count_park(park_pool *pool, int r)
+static void count_park(struct worker *w, int r)
 {
 	if (r > 0 && (r & PARK_DRIVER))
-		count(&pool->parks_driver);
+		count_own(&w->parks_driver);
 }
 
 /* Runs a job, then serves the loop if poll_ns has passed since this
@@ -101,11 +115,11 @@ static void run(park_pool *pool, struct worker *w, const struct park_job *job,
 		int64_t *last_poll)
 {
 	job->fn(job->arg);
-	count(&pool->jobs_run);
+	count_own(&w->jobs_run);
 	int64_t now = park__clock_now_ns();
 	if (now - *last_poll < pool->opt.poll_ns)
 		return;
-	count_park(pool, park_parker_park_timeout(w->parker, 0));
+	count_park(w, park_parker_park_timeout(w->parker, 0));
 	*last_poll = park__clock_now_ns();
 }
 
@@ -139,8 +153,8 @@ static void work(park_pool *pool, struct worker *w)
 			park_idle_join(pool->idle, w->parker);
 			t = take(pool, &job);
 			if (t == TAKE_EMPTY) {
-				count_park(pool, park_idle_park(pool->idle,
-								w->parker, -1));
+				count_park(w, park_idle_park(pool->idle,
+							     w->parker, -1));
 				last_poll = park__clock_now_ns();
 				continue;
 			}
@@ -277,11 +291,12 @@ static int pool_init(park_pool *pool, const struct park_pool_options *opt)
 		return -errno;
 	if (!(pool->idle = park_idle_new(pool->driver)))
 		return -errno;
+	size_t bytes = opt->workers * sizeof *pool->workers;
 	pool->workers = PARK_FAULT_OR(PARK_FAULT_ALLOC, NULL,
-				      calloc(opt->workers,
-					     sizeof *pool->workers));
+				      aligned_alloc(PARK_CACHE_LINE, bytes));
 	if (!pool->workers)
 		return -ENOMEM;
+	memset(pool->workers, 0, bytes);
 	for (unsigned i = 0; i < opt->workers; i++) {
 		struct worker *w = &pool->workers[i];
 		w->pool = pool;
@@ -504,14 +519,16 @@ int park_pool_get_stats(const park_pool *pool, struct park_pool_stats *stats)
 		return -EINVAL;
 	struct park_pool_stats now = {
 	    .size = sizeof now,
-	    .jobs_run = atomic_load_explicit(&pool->jobs_run,
-					     memory_order_relaxed),
 	    .jobs_cancelled = atomic_load_explicit(&pool->jobs_cancelled,
 						   memory_order_relaxed),
 	    .wakes = atomic_load_explicit(&pool->wakes, memory_order_relaxed),
-	    .parks_driver = atomic_load_explicit(&pool->parks_driver,
-						 memory_order_relaxed),
 	};
+	for (unsigned i = 0; i < pool->opt.workers; i++) {
+		now.jobs_run += atomic_load_explicit(&pool->workers[i].jobs_run,
+						     memory_order_relaxed);
+		now.parks_driver += atomic_load_explicit(
+		    &pool->workers[i].parks_driver, memory_order_relaxed);
+	}
 	/* Whole counters only, as park_parker_get_stats. */
 	size_t n = stats->size < sizeof now ? stats->size : sizeof now;
 	n = sizeof now.size +
