@@ -224,6 +224,23 @@ struct park_idle {
  * a last searcher must, since nobody will look at the work source. */
 void park__idle_release(struct park_parker *p);
 
+/* --- queue.c: the pool's job ring (the pool's lock held) ------------------ */
+
+struct park_job {
+	park_job_fn *fn;
+	void *arg;
+};
+struct park_queue {
+	struct park_job *slots;
+	size_t cap, head, len;
+};
+void park__queue_init(struct park_queue *q);
+void park__queue_destroy(struct park_queue *q);
+/* 0, or -ENOMEM when the ring had to grow and could not. */
+int park__queue_push(struct park_queue *q, park_job_fn *fn, void *arg);
+/* The oldest job into *job: true, or false when empty. */
+bool park__queue_pop(struct park_queue *q, struct park_job *job);
+
 /* --- clock.c: CLOCK_MONOTONIC arithmetic ---------------------------------- */
 
 /* Every computation saturates: no input overflows. */

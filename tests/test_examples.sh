@@ -27,5 +27,17 @@ if [ -n "${LUA:-}" ]; then
 	run "$LUA" "$readme_lua"
 	rm -f "$readme_lua"
 fi
+# The README's C example (a pool), built against this tree's library.
+if [ -n "${PARK_BENCH_CC:-}" ] && [ -x ./libtool ]; then
+	readme_dir=$(mktemp -d)
+	readme_c=$readme_dir/readme
+	awk '$0 == "A complete C example" { on = 1 } $0 == "Python" { on = 0 }
+	     on && /^    / { sub(/^    /, ""); print }' "$srcdir/README" >"$readme_c.c"
+	run ./libtool --quiet --mode=link $PARK_BENCH_CC -std=gnu11 -Ilibpark \
+		-I"$srcdir/libpark" -o "$readme_c" "$readme_c.c" libpark/libpark.la \
+		$(pkg-config --libs libevent_core) -pthread
+	run ./libtool --mode=execute "$readme_c"
+	rm -rf "$readme_dir"
+fi
 echo "1..$n"
 exit $fail

@@ -1,12 +1,15 @@
 /*
- * A multi-threaded HTTP server on libpark: libevent's evhttp on the
- * driver's base (without libevent's threading), W workers parked on one
- * driver through an idle set. Whichever worker sleeps in the driver accepts
- * connections and reads requests; a request becomes a job that wakes one
- * idle worker (preferring one that is not serving the loop); the worker does
- * the work and posts the reply back to the loop thread, which alone may
- * touch evhttp. SIGINT or SIGTERM shut the pool down gracefully (see
- * park_driver_post(3)) and print the server's counters.
+ * A multi-threaded HTTP server on a libpark pool: libevent's evhttp on the
+ * pool's driver base (without libevent's threading). Whichever worker is
+ * idle serves the loop: it accepts connections and reads requests; each
+ * request becomes a pool job that runs on a worker and posts its reply
+ * back to the loop, which alone may touch evhttp.
+ *
+ * SIGINT or SIGTERM stop it gracefully, under load too: the listener
+ * closes; every request read from then on is answered 503 with
+ * "Connection: close" (so keep-alive clients hang up); the pool drains the
+ * requests it accepted; the main thread sends the last replies and prints
+ * the counters. Exit 0 when every request read got a response.
  *
  *   http-server [-p port] [-w workers] [-W work_us] [-a]
  *
@@ -32,28 +35,26 @@
 #include <event2/util.h>
 #include <libpark.h>
 
-#define MAX_WORKERS 64
-
-struct job {
-	struct evhttp_request *req;
-	long work_us;
-	struct job *next;
-};
-
+static park_pool *pool;
 static park_driver *driver;
-static park_idle *idle_set;
+static struct event_base *base;
 static struct evhttp *http;
 static struct evhttp_bound_socket *listener;
 static long default_work_us;
 
-/* The job queue, filled on the loop thread, emptied by workers. */
-static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct job *queue_head, **queue_tail = &queue_head;
+/* Requests read, and responses sent (200 or 503): equal at the end. */
+static _Atomic long accepted, replied, refused;
+/* Set on the loop at the signal; read there only. */
+static bool stopping;
+/* The main thread waits for the signal here. */
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
+static bool stop_requested;
 
-/* The server's own counters: accepted requests, replies sent; after a
- * graceful shutdown they must be equal (no lost request). */
-static _Atomic long accepted, replied;
-static bool stopping; /* loop thread only */
+struct job {
+	struct evhttp_request *req;
+	long work_us;
+};
 
 static void burn(long us)
 {
@@ -81,39 +82,36 @@ static long work_of(struct evhttp_request *req)
 	return us < 0 ? 0 : us;
 }
 
-static void reply(struct evhttp_request *req)
+/* On the loop thread. Once stopping, every reply tells the client to
+ * close, so a keep-alive connection does not send another request. */
+static void respond(struct evhttp_request *req, int code, const char *text)
 {
+	if (stopping)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Connection", "close");
 	struct evbuffer *body = evbuffer_new();
-	evbuffer_add_printf(body, "done\n");
-	evhttp_send_reply(req, HTTP_OK, "OK", body);
+	evbuffer_add_printf(body, "%s\n", code == HTTP_OK ? "done" : text);
+	evhttp_send_reply(req, code, text, body);
 	evbuffer_free(body);
 	replied++;
 }
 
-/* Posted by a worker: runs on the loop thread. */
+/* Posted by a job: runs on the loop thread. */
 static void send_reply(void *arg)
 {
 	struct job *job = arg;
-	reply(job->req);
+	respond(job->req, HTTP_OK, "OK");
 	free(job);
 }
 
-static void push_job(struct job *job)
+/* A pool job. The pool never shuts the driver down, so the post is
+ * accepted through the pool's shutdown too. */
+static void run_job(void *arg)
 {
-	pthread_mutex_lock(&queue_lock);
-	*queue_tail = job;
-	queue_tail = &job->next;
-	pthread_mutex_unlock(&queue_lock);
-}
-
-static struct job *take_job(void)
-{
-	pthread_mutex_lock(&queue_lock);
-	struct job *job = queue_head;
-	if (job && !(queue_head = job->next))
-		queue_tail = &queue_head;
-	pthread_mutex_unlock(&queue_lock);
-	return job;
+	struct job *job = arg;
+	burn(job->work_us);
+	if (park_driver_post(driver, send_reply, job) < 0)
+		abort(); /* only ENOMEM is possible here */
 }
 
 /* A request, read by whichever thread runs the loop. */
@@ -121,75 +119,30 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
 	accepted++;
-	if (!idle_set) { /* single-threaded baseline */
-		burn(work_of(req));
-		reply(req);
-		return;
-	}
-	struct job *job = malloc(sizeof *job);
-	if (!job) {
-		evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
-		replied++;
-		return;
-	}
-	*job = (struct job){req, work_of(req), NULL};
-	push_job(job);
-	park_idle_unpark_one(idle_set);
-}
-
-/* The worker loop of libpark(3): take a job, or join the idle set,
- * re-check (for work, and for shutdown), and park. After each job a
- * zero-timeout park serves the loop, so that accepts and replies do not
- * wait for a worker to go idle. */
-static void *worker_main(void *arg)
-{
-	park_parker *parker = arg;
-	for (;;) {
-		struct job *job = take_job();
-		if (!job) {
-			if (park_driver_is_shutdown(driver))
-				break;
-			park_idle_join(idle_set, parker);
-			job = take_job();
-			if (!job && !park_driver_is_shutdown(driver)) {
-				park_idle_park(idle_set, parker, -1);
-				continue;
-			}
-			park_idle_leave(idle_set, parker);
-			if (!job)
-				break;
+	if (!pool) { /* single-threaded baseline */
+		if (stopping) {
+			refused++;
+			respond(req, HTTP_SERVUNAVAIL, "Service Unavailable");
+			return;
 		}
-		burn(job->work_us);
-		/* Refused only after shutdown, which waits until every
-		 * accepted request has its reply: cannot happen here. */
-		if (park_driver_post(driver, send_reply, job) < 0)
-			abort();
-		park_parker_park_timeout(parker, 0);
-	}
-	return NULL;
-}
-
-static struct event_base *loop_base;
-
-/* Graceful shutdown, on the loop thread: accepting has stopped; once every
- * accepted request has its reply, shut the driver down and wake every idle
- * worker (each re-checks for shutdown after joining the idle set, so none
- * can miss it). The single-threaded baseline just leaves its loop. */
-static void check_drained(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	if (replied < accepted)
+		burn(work_of(req));
+		respond(req, HTTP_OK, "OK");
 		return;
-	event_free(arg);
-	if (driver) {
-		park_driver_shutdown(driver);
-		park_idle_unpark_all(idle_set);
-	} else {
-		event_base_loopbreak(loop_base);
 	}
+	struct job *job = stopping ? NULL : malloc(sizeof *job);
+	if (job) {
+		*job = (struct job){req, work_of(req)};
+		if (park_pool_submit(pool, run_job, job) == 0)
+			return;
+		free(job);
+	}
+	refused++;
+	respond(req, HTTP_SERVUNAVAIL, "Service Unavailable");
 }
 
+/* On the loop: stop accepting, answer 503 from now on, let the pool
+ * drain (on a worker the call cannot wait: -EINPROGRESS), and wake the
+ * main thread, which waits for the end. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
@@ -199,10 +152,37 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	stopping = true;
 	evhttp_del_accept_socket(http, listener);
-	struct event *drained = event_new(loop_base, -1, EV_PERSIST,
-					  check_drained, event_self_cbarg());
-	struct timeval every = {0, 1000};
-	event_add(drained, &every);
+	if (pool)
+		park_pool_shutdown(pool, PARK_POOL_DRAIN, 0);
+	else
+		event_base_loopbreak(base);
+	pthread_mutex_lock(&stop_lock);
+	stop_requested = true;
+	pthread_cond_signal(&stop_cond);
+	pthread_mutex_unlock(&stop_lock);
+}
+
+static void announce_port(void)
+{
+	struct sockaddr_storage ss;
+	ev_socklen_t len = sizeof ss;
+	getsockname(evhttp_bound_socket_get_fd(listener),
+		    (struct sockaddr *)&ss, &len);
+	printf("listening on %d\n",
+	       ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	fflush(stdout);
+}
+
+/* After the pool stopped the base is this thread's: run it until every
+ * request read has its response, then 100 ms more for the bytes to leave
+ * (requests read meanwhile get 503 at once). */
+static void flush(void)
+{
+	while (replied < accepted)
+		event_base_loop(base, EVLOOP_ONCE);
+	struct timeval grace = {0, 100000};
+	event_base_loopexit(base, &grace);
+	event_base_dispatch(base);
 }
 
 int main(int argc, char **argv)
@@ -221,22 +201,22 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (workers < 0 || workers > MAX_WORKERS)
+	if (workers < 0 || workers > PARK_POOL_MAX_WORKERS)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 
 	if (workers > 0) {
-		driver = park_driver_new();
-		idle_set = driver ? park_idle_new(driver) : NULL;
-		if (!idle_set) {
+		/* The pool comes once the base is set up: until then no
+		 * thread runs its loop, and this one may touch it. */
+		if (!(driver = park_driver_new())) {
 			perror("http-server: libpark");
 			return 1;
 		}
-		loop_base = park_driver_get_base(driver);
+		base = park_driver_get_base(driver);
 	} else {
-		loop_base = event_base_new();
+		base = event_base_new();
 	}
-	http = evhttp_new(loop_base);
+	http = evhttp_new(base);
 	listener = http ? evhttp_bind_socket_with_handle(http, "127.0.0.1",
 							 (ev_uint16_t)port)
 			: NULL;
@@ -245,52 +225,43 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	evhttp_set_gencb(http, on_request, NULL);
-	struct event *sigint = evsignal_new(loop_base, SIGINT, on_signal, NULL);
-	struct event *sigterm = evsignal_new(loop_base, SIGTERM, on_signal, NULL);
+	struct event *sigint = evsignal_new(base, SIGINT, on_signal, NULL);
+	struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
 	event_add(sigint, NULL);
 	event_add(sigterm, NULL);
-	if (announce) {
-		struct sockaddr_storage ss;
-		ev_socklen_t len = sizeof ss;
-		getsockname(evhttp_bound_socket_get_fd(listener),
-			    (struct sockaddr *)&ss, &len);
-		printf("listening on %d\n",
-		       ntohs(((struct sockaddr_in *)&ss)->sin_port));
-		fflush(stdout);
-	}
+	if (announce)
+		announce_port();
 
-	park_parker *parkers[MAX_WORKERS];
-	pthread_t threads[MAX_WORKERS];
-	if (workers == 0) {
-		event_base_dispatch(loop_base);
-	} else {
-		for (int i = 0; i < workers; i++) {
-			parkers[i] = park_parker_new(driver);
-			pthread_create(&threads[i], NULL, worker_main,
-				       parkers[i]);
+	if (workers > 0) {
+		/* The base is set up: from here on the pool's workers run
+		 * its loop, and this thread only waits. */
+		struct park_pool_options o = {.size = sizeof o,
+					      .workers = (unsigned)workers,
+					      .driver = driver};
+		if (!(pool = park_pool_new(&o))) {
+			perror("http-server: park_pool_new");
+			return 1;
 		}
-		/* The main thread only waits: the workers run the loop. */
-		for (int i = 0; i < workers; i++)
-			pthread_join(threads[i], NULL);
+		pthread_mutex_lock(&stop_lock);
+		while (!stop_requested)
+			pthread_cond_wait(&stop_cond, &stop_lock);
+		pthread_mutex_unlock(&stop_lock);
+		park_pool_shutdown(pool, PARK_POOL_DRAIN, -1);
+	} else {
+		event_base_dispatch(base);
 	}
-	/* No thread parks on the driver any more: the base is this thread's
-	 * now. Give the last replies 100 ms to leave their buffers
-	 * (park_driver_post(3), shutting a pool down). */
-	struct timeval grace = {0, 100000};
-	event_base_loopexit(loop_base, &grace);
-	event_base_dispatch(loop_base);
-	for (int i = 0; i < workers; i++)
-		park_parker_unref(parkers[i]);
+	flush();
 	event_free(sigint);
 	event_free(sigterm);
 	evhttp_free(http);
+	printf("http-server: %ld answered 503 (stopping)\n", (long)refused);
 	printf("http-server: %ld requests accepted, %ld replied, %ld lost\n",
 	       (long)accepted, (long)replied, (long)(accepted - replied));
 	if (workers > 0) {
-		park_idle_unref(idle_set);
+		park_pool_unref(pool);
 		park_driver_unref(driver);
 	} else {
-		event_base_free(loop_base);
+		event_base_free(base);
 	}
 	return accepted == replied ? 0 : 1;
 }

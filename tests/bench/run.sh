@@ -183,6 +183,34 @@ if [ -n "${PARK_POOL_PROGRAMS:-}" ] && [ -n "$counter" ]; then
 	part "pool system calls" syscalls_pool
 fi
 
+# The library's pool against the condvar pool, GThreadPool and
+# uv_queue_work, and their system calls per job.
+syscalls_peers() {
+	prog=$PARK_PEERS_PROGRAM
+	syscall_header "System calls per job, pools compared" \
+"Counted by $counter, for $prog: a run of $pool_big jobs minus a run of $pool_tiny, over $((pool_big - pool_tiny)); min / median / max over $pool_repeats such pairs. Every thread of the process is counted (libuv's loop thread too)."
+	for mode in saturated sparse; do
+		for impl in park_pool condvar GThreadPool uv_queue_work; do
+			for w in 1 2 4 16; do
+				if ! $(unwrapped "$prog") --syscalls "$mode" --impl "$impl" \
+					--workers 1 --count 1 >/dev/null 2>&1; then
+					echo "| $mode, $impl, W=$w | not built | | | | | |"
+					continue
+				fi
+				per_op "$pool_big" "$pool_tiny" "$pool_repeats" \
+					"$mode, $impl, W=$w" $(unwrapped "$prog") --syscalls "$mode" \
+					--impl "$impl" --workers "$w" --count
+			done
+		done
+	done
+}
+if [ -n "${PARK_PEERS_PROGRAM:-}" ]; then
+	part "pools compared" ./"$PARK_PEERS_PROGRAM" $smoke --rounds "$rounds"
+	if [ -n "$counter" ]; then
+		part "pools compared, system calls" syscalls_peers
+	fi
+fi
+
 if [ -n "${PARK_SERVER_PROGRAM:-}" ] && command -v ab >/dev/null 2>&1; then
 	part "HTTP server" $SHELL "$srcdir/tests/bench/server.sh" \
 		"$server_rounds" "$server_requests"

@@ -70,3 +70,32 @@ for work in 0 50 200; do
 		echo "| ${work} µs | $kal | evhttp, 1 thread | $(spread "$rps_one") | $(spread "$p99_one") | $lost_one | |"
 	done
 done
+
+# The graceful stop under load: SIGINT half a second into ab -k -c 32 and
+# ab -c 200 (20 µs of work each), once per round.
+echo
+echo "### Stopping under load"
+echo
+echo "SIGINT while \`ab -k -c 32\` and \`ab -c 200\` keep sending, $rounds rounds:"
+echo "the server's exit status, and its counters (every request it read must"
+echo "have a response: 200, or 503 once stopping began)."
+echo
+echo "| round | exit | accepted | replied | lost | answered 503 |"
+echo "|---|---|---|---|---|---|"
+for r in $(seq "$rounds"); do
+	server_start -w "$workers" || exit 1
+	ab -q -k -c 32 -n 10000000 -t 3 "http://127.0.0.1:$server_port/?work=20" >/dev/null 2>&1 &
+	ka=$!
+	ab -q -c 200 -n 10000000 -t 3 "http://127.0.0.1:$server_port/?work=20" >/dev/null 2>&1 &
+	one=$!
+	sleep 0.5
+	out=$server_out
+	kill -INT "$server_pid"
+	wait "$server_pid"
+	status=$?
+	wait $ka $one
+	refused=$(sed -n 's/^http-server: \([0-9]*\) answered 503.*/\1/p' "$out")
+	set -- $(sed -n 's/^http-server: \([0-9]*\) requests accepted, \([0-9]*\) replied, \([0-9]*\) lost$/\1 \2 \3/p' "$out")
+	rm -f "$out"
+	echo "| $r | $status | ${1:-?} | ${2:-?} | ${3:-?} | ${refused:-?} |"
+done

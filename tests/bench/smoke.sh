@@ -57,6 +57,13 @@ if ! has "Neither perf"; then
 		test "$(section "## System calls per job, worker pool" | grep -c '^| [a-z]*, [a-z]*, W=')" = 16
 fi
 check "pool: no wake on an empty idle set" sh -c "! grep -q unexpected '$report'"
+if [ -n "${PARK_PEERS_PROGRAM:-}" ]; then
+	check "pools compared: 4 tables" test "$(tables "## Pools compared (")" = 4
+	if ! has "Neither perf"; then
+		check "pools compared: system calls for 32 configurations" \
+			test "$(section "## System calls per job, pools compared" | grep -c '^| [a-z]*, [a-zA-Z_]*, W=')" = 32
+	fi
+fi
 if [ -n "${PARK_SERVER_PROGRAM:-}" ] && command -v ab >/dev/null 2>&1; then
 	check "HTTP server: 12 rows, no lost request" \
 		sh -c "test \"\$(grep -c '^| [0-9]* µs |' '$report')\" = 12 &&
