@@ -740,51 +740,28 @@ static int syscall_mode(const char *mode_name, const char *impl_name,
 	return 0;
 }
 
+static void usage(FILE *to, const char *argv0)
+{
+	fprintf(to, "usage: %s [--smoke] [--rounds N] [--only MODE]\n"
+		    "       %s --syscalls MODE --impl IMPL --workers W --count N\n",
+		argv0, argv0);
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"smoke", no_argument, NULL, 's'},
-	    {"rounds", required_argument, NULL, 'r'},
-	    {"syscalls", required_argument, NULL, 'o'},
-	    {"impl", required_argument, NULL, 'i'},
-	    {"workers", required_argument, NULL, 'w'},
-	    {"count", required_argument, NULL, 'n'},
-	    {"only", required_argument, NULL, 'O'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *mode = NULL, *impl = NULL, *only = NULL;
-	long w = 0, count = 0, n;
-	for (int c; (c = getopt_long(argc, argv, "sr:o:i:w:n:O:", options,
-				     NULL)) != -1;) {
-		switch (c) {
-		case 's':
-			scale = 0.01;
-			runs = 3;
-			idle_ms = 20;
-			break;
-		case 'r':
-			if (!parse_count(optarg, &n) || n < 1 ||
-			    n > BENCH_MAX_ROUNDS)
-				return 2;
-			runs = (int)n;
-			break;
-		case 'o': mode = optarg; break;
-		case 'i': impl = optarg; break;
-		case 'w':
-		case 'n':
-			if (!parse_count(optarg, c == 'w' ? &w : &count))
-				return 2;
-			break;
-		case 'O': only = optarg; break;
-		default:
-			fprintf(stderr, "usage: %s [--smoke] [--rounds N] "
-					"[--only MODE]\n"
-					"       %s --syscalls MODE --impl IMPL "
-					"--workers W --count N\n",
-				argv[0], argv[0]);
-			return 2;
-		}
+	struct bench_options o;
+	int status = bench_options_parse(argc, argv, "sr:o:i:w:n:O:h", usage, &o);
+	if (status >= 0)
+		return status;
+	if (o.smoke) {
+		scale = 0.01;
+		runs = 3;
+		idle_ms = 20;
 	}
+	if (o.rounds)
+		runs = o.rounds;
+	const char *mode = o.syscalls, *impl = o.impl, *only = o.only;
+	long w = o.workers, count = o.count;
 	if (mode || impl || w || count)
 		return syscall_mode(mode, impl, w, count);
 	setvbuf(stdout, NULL, _IOLBF, 0);
