@@ -32,8 +32,8 @@ struct worker {
 	park_parker *parker;
 	pthread_t thread;
 	unsigned index;
-	/* Written by this worker only (load, add, store), read by
-	 * park_pool_get_stats: relaxed. */
+	/* Written by this worker only, read by park_pool_get_stats:
+	 * relaxed; an add that no other core contends for. */
 	_Atomic uint64_t jobs_run, parks_driver;
 } __attribute__((aligned(PARK_CACHE_LINE)));
 
@@ -76,13 +76,6 @@ static void count(_Atomic uint64_t *counter)
 	atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
 }
 
-/* A counter only its owner writes: no read-modify-write needed. */
-static void count_own(_Atomic uint64_t *counter)
-{
-	atomic_store_explicit(
-	    counter, atomic_load_explicit(counter, memory_order_relaxed) + 1,
-	    memory_order_relaxed);
-}
 
 static bool forked(const park_pool *pool)
 {
@@ -106,7 +99,7 @@ static enum take take(park_pool *pool, struct park_job *job)
 static void count_park(struct worker *w, int r)
 {
 	if (r > 0 && (r & PARK_DRIVER))
-		count_own(&w->parks_driver);
+		count(&w->parks_driver);
 }
 
 /* Runs a job, then serves the loop if poll_ns has passed since this
@@ -115,7 +108,7 @@ static void run(park_pool *pool, struct worker *w, const struct park_job *job,
 		int64_t *last_poll)
 {
 	job->fn(job->arg);
-	count_own(&w->jobs_run);
+	count(&w->jobs_run);
 	int64_t now = park__clock_now_ns();
 	if (now - *last_poll < pool->opt.poll_ns)
 		return;

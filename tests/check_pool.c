@@ -75,6 +75,25 @@ static park_pool *pool_new(unsigned workers)
 	return pool;
 }
 
+/* A pool on a driver of the test's own, made first: events on its base
+ * are created before any worker runs the loop (libevent's event_new is
+ * not for a base another thread is running). The pool holds the driver;
+ * the test's reference is dropped here. */
+static park_pool *pool_with_event(unsigned workers, event_callback_fn cb,
+				  struct event **ev)
+{
+	park_driver *d = park_driver_new();
+	ck_assert_ptr_nonnull(d);
+	*ev = evtimer_new(park_driver_get_base(d), cb, NULL);
+	ck_assert_ptr_nonnull(*ev);
+	struct park_pool_options o = options(workers);
+	o.driver = d;
+	park_pool *pool = park_pool_new(&o);
+	ck_assert_ptr_nonnull(pool);
+	park_driver_unref(d);
+	return pool;
+}
+
 static void setup(void)
 {
 	starts = stops = 0;
@@ -353,10 +372,9 @@ static void wait_for(_Atomic int *result)
 
 START_TEST(test_submit_from_event_callback)
 {
-	event_pool = pool_new(2);
+	struct event *ev;
+	event_pool = pool_with_event(2, submit_from_callback, &ev);
 	park_driver *d = park_pool_get_driver(event_pool);
-	struct event *ev = evtimer_new(park_driver_get_base(d),
-				       submit_from_callback, NULL);
 	ck_assert_int_eq(park_driver_post(d, arm_timer, ev), 0);
 	wait_for(&callback_result);
 	ck_assert(callback_on_worker);
@@ -456,10 +474,9 @@ static void shutdown_from_callback(evutil_socket_t fd, short what, void *arg)
 
 START_TEST(test_shutdown_from_event_callback)
 {
-	inner_pool = pool_new(2);
+	struct event *ev;
+	inner_pool = pool_with_event(2, shutdown_from_callback, &ev);
 	park_driver *d = park_pool_get_driver(inner_pool);
-	struct event *ev = evtimer_new(park_driver_get_base(d),
-				       shutdown_from_callback, NULL);
 	ck_assert_int_eq(park_driver_post(d, arm_timer, ev), 0);
 	wait_for(&inner_result);
 	ck_assert(callback_on_worker);
@@ -545,9 +562,8 @@ static struct event *timer_ev;
 
 START_TEST(test_driver_served_while_busy)
 {
-	busy_pool = pool_new(2);
+	busy_pool = pool_with_event(2, timer_cb, &timer_ev);
 	park_driver *d = park_pool_get_driver(busy_pool);
-	timer_ev = evtimer_new(park_driver_get_base(d), timer_cb, NULL);
 	busy_stop = false;
 	timer_fired = false;
 	for (int i = 0; i < 8; i++)
