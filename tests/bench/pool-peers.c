@@ -124,6 +124,8 @@ struct ticker {
 	long n;
 };
 static struct ticker ticker;
+/* The base of the peers' loop thread (NULL while none runs). */
+static struct event_base *loop_base;
 
 static int64_t next_target(int64_t now)
 {
@@ -140,8 +142,14 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	int64_t now = now_ns();
 	if (ticker.n < (long)(sizeof ticker.late / sizeof ticker.late[0]))
 		ticker.late[ticker.n++] = now - ticker.target;
-	if (ticker.stop)
+	if (ticker.stop) {
+		/* The loop thread's own break: one from the stopping thread
+		 * can land while the loop sleeps with no event left, and a
+		 * base without libevent's threading never wakes for it. */
+		if (loop_base)
+			event_base_loopbreak(loop_base);
 		return;
+	}
 	int64_t us = (next_target(now) - now + 999) / 1000;
 	struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
 	event_add(ticker.ev, &tv);
@@ -173,7 +181,6 @@ static struct event_base *precise_base(void)
 }
 
 /* A libevent loop thread for the peers' timer. */
-static struct event_base *loop_base;
 static pthread_t loop_thread;
 static void *loop_main(void *arg)
 {
@@ -192,11 +199,12 @@ static void loop_start(void)
 
 static void loop_stop(void)
 {
+	/* The next tick (at most 1 ms away) sees it and breaks the loop. */
 	ticker.stop = true;
-	event_base_loopbreak(loop_base);
 	pthread_join(loop_thread, NULL);
 	event_free(ticker.ev);
 	event_base_free(loop_base);
+	loop_base = NULL;
 }
 
 /* ---- the pools -------------------------------------------------------------- */
