@@ -33,7 +33,8 @@ if [ -n "${PARK_BENCH_CC:-}" ] && [ -x ./libtool ]; then
 	readme_c=$readme_dir/readme
 	awk '$0 == "A complete C example" { on = 1 } $0 == "Python" { on = 0 }
 	     on && /^    / { sub(/^    /, ""); print }' "$srcdir/README" >"$readme_c.c"
-	run ./libtool --quiet --mode=link $PARK_BENCH_CC -std=gnu11 -Ilibpark \
+	# With the build's CFLAGS: a sanitized libpark needs its runtime linked in.
+	run ./libtool --quiet --mode=link $PARK_BENCH_CC $PARK_BENCH_CFLAGS -std=gnu11 -Ilibpark \
 		-I"$srcdir/libpark" -o "$readme_c" "$readme_c.c" libpark/libpark.la \
 		$(pkg-config --libs libevent_core) -pthread
 	run ./libtool --mode=execute "$readme_c"

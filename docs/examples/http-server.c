@@ -140,6 +140,15 @@ static void on_request(struct evhttp_request *req, void *arg)
 	respond(req, HTTP_SERVUNAVAIL, "Service Unavailable");
 }
 
+/* Wakes the main thread, which waits for the end. */
+static void request_stop(void)
+{
+	pthread_mutex_lock(&stop_lock);
+	stop_requested = true;
+	pthread_cond_signal(&stop_cond);
+	pthread_mutex_unlock(&stop_lock);
+}
+
 /* On the loop: stop accepting, answer 503 from now on, let the pool
  * drain (on a worker the call cannot wait: -EINPROGRESS), and wake the
  * main thread, which waits for the end. */
@@ -151,15 +160,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	if (stopping)
 		return;
 	stopping = true;
-	evhttp_del_accept_socket(http, listener);
+	if (listener)
+		evhttp_del_accept_socket(http, listener);
 	if (pool)
 		park_pool_shutdown(pool, PARK_POOL_DRAIN, 0);
 	else
 		event_base_loopbreak(base);
-	pthread_mutex_lock(&stop_lock);
-	stop_requested = true;
-	pthread_cond_signal(&stop_cond);
-	pthread_mutex_unlock(&stop_lock);
+	request_stop();
 }
 
 static void announce_port(void)
@@ -171,6 +178,33 @@ static void announce_port(void)
 	printf("listening on %d\n",
 	       ntohs(((struct sockaddr_in *)&ss)->sin_port));
 	fflush(stdout);
+}
+
+/* evhttp on the base, from the thread that runs its loop: posted once the
+ * pool exists, so that every request handler sees `pool` (the post hands
+ * it over) and no other thread touches the base meanwhile. */
+static int port_wanted;
+static bool announce, listen_failed;
+static void serve(void *arg)
+{
+	(void)arg;
+	http = evhttp_new(base);
+	listener = http ? evhttp_bind_socket_with_handle(http, "127.0.0.1",
+							 (ev_uint16_t)port_wanted)
+			: NULL;
+	if (!listener) {
+		fprintf(stderr, "http-server: cannot listen on port %d\n",
+			port_wanted);
+		listen_failed = true;
+		if (pool)
+			request_stop();
+		else
+			event_base_loopbreak(base);
+		return;
+	}
+	evhttp_set_gencb(http, on_request, NULL);
+	if (announce)
+		announce_port();
 }
 
 /* After the pool stopped the base is this thread's: run it until every
@@ -188,7 +222,6 @@ static void flush(void)
 int main(int argc, char **argv)
 {
 	int port = 8080, workers = 2;
-	bool announce = false;
 	for (int opt; (opt = getopt(argc, argv, "p:w:W:a")) != -1;) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
@@ -216,25 +249,15 @@ int main(int argc, char **argv)
 	} else {
 		base = event_base_new();
 	}
-	http = evhttp_new(base);
-	listener = http ? evhttp_bind_socket_with_handle(http, "127.0.0.1",
-							 (ev_uint16_t)port)
-			: NULL;
-	if (!listener) {
-		fprintf(stderr, "http-server: cannot listen on port %d\n", port);
-		return 1;
-	}
-	evhttp_set_gencb(http, on_request, NULL);
+	port_wanted = port;
 	struct event *sigint = evsignal_new(base, SIGINT, on_signal, NULL);
 	struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
 	event_add(sigint, NULL);
 	event_add(sigterm, NULL);
-	if (announce)
-		announce_port();
 
 	if (workers > 0) {
-		/* The base is set up: from here on the pool's workers run
-		 * its loop, and this thread only waits. */
+		/* From here on the pool's workers run the loop, and this
+		 * thread only waits; evhttp comes up on the loop. */
 		struct park_pool_options o = {.size = sizeof o,
 					      .workers = (unsigned)workers,
 					      .driver = driver};
@@ -242,18 +265,23 @@ int main(int argc, char **argv)
 			perror("http-server: park_pool_new");
 			return 1;
 		}
+		if (park_driver_post(driver, serve, NULL) < 0)
+			abort(); /* only ENOMEM is possible here */
 		pthread_mutex_lock(&stop_lock);
 		while (!stop_requested)
 			pthread_cond_wait(&stop_cond, &stop_lock);
 		pthread_mutex_unlock(&stop_lock);
 		park_pool_shutdown(pool, PARK_POOL_DRAIN, -1);
 	} else {
-		event_base_dispatch(base);
+		serve(NULL);
+		if (!listen_failed)
+			event_base_dispatch(base);
 	}
 	flush();
 	event_free(sigint);
 	event_free(sigterm);
-	evhttp_free(http);
+	if (http)
+		evhttp_free(http);
 	printf("http-server: %ld answered 503 (stopping)\n", (long)refused);
 	printf("http-server: %ld requests accepted, %ld replied, %ld lost\n",
 	       (long)accepted, (long)replied, (long)(accepted - replied));
@@ -263,5 +291,5 @@ int main(int argc, char **argv)
 	} else {
 		event_base_free(base);
 	}
-	return accepted == replied ? 0 : 1;
+	return listen_failed || accepted != replied ? 1 : 0;
 }
