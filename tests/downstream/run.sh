@@ -27,7 +27,7 @@ awk '/^A complete C example/ { on = 1 } /^Python$/ { on = 0 }
 $CC -Wall -Werror -o "$work/readme" "$work/readme.c" \
 	$(pkg-config --cflags --libs libpark libevent) -pthread
 "$work/readme" | tee "$work/readme.out"
-grep -qx unparked "$work/readme.out"
+grep -qx "1001 jobs run" "$work/readme.out"
 
 # consumer NAME: copy a downstream project and use.c into the work area.
 consumer() {
