@@ -13,26 +13,9 @@
 # and liblua5.4-dev.
 set -u
 top=$(cd "${1:-$(dirname "$0")/..}" && pwd)
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-n=0
-failed=0
-
-report() { # report STATUS DESCRIPTION [LOG]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-		[ -n "${3:-}" ] && [ -f "$3" ] && sed 's/^/# /' "$3" | tail -n 30
-	fi
-	return "$1"
-}
-finish() {
-	echo "1..$n"
-	exit $failed
-}
 
 [ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null 2>&1) || {
 	echo "relocate: ./autogen.sh failed in $top" >&2
@@ -48,10 +31,10 @@ mkdir "$work/build"
 (cd "$work/build" && "$top/configure" -q --prefix="$old" --enable-python \
 	--enable-lua --with-lua=5.4 PYTHON="$python" LUA="$(command -v "$lua")" &&
 	make -j2 && make install) >"$log" 2>&1
-report $? "configure, make and make install into $old" "$log" || finish
+tap $? "configure, make and make install into $old" "$log" || { tap_end; exit; }
 
 mkdir -p "$work/new" && cp -a "$old" "$new" && rm -rf "$work/old"
-report $? "the prefix copied to $new, $old deleted"
+tap $? "the prefix copied to $new, $old deleted"
 
 # A consumer that proves it runs: an unpark before the park is kept.
 cat >"$work/consumer.c" <<'C'
@@ -85,12 +68,12 @@ case $flags in
 *"$work/new/"*) true ;;
 *) echo "# pkg-config does not name the new prefix: $flags" >"$log"; false ;;
 esac
-report $? "pkg-config --cflags --libs libpark names the new prefix" "$log"
+tap $? "pkg-config --cflags --libs libpark names the new prefix" "$log"
 log=$work/pc-build.log
 # shellcheck disable=SC2086
 (cc -o "$work/consumer-pc" "$work/consumer.c" $flags &&
 	LD_LIBRARY_PATH="$new/lib" "$work/consumer-pc") >"$log" 2>&1
-report $? "a C consumer built with pkg-config runs" "$log"
+tap $? "a C consumer built with pkg-config runs" "$log"
 
 # --- CMake, shared and static -----------------------------------------------
 mkdir "$work/cmake-src"
@@ -107,15 +90,15 @@ CMAKE
 log=$work/cmake.log
 (cmake -S "$work/cmake-src" -B "$work/cmake-build" \
 	-DCMAKE_PREFIX_PATH="$new" && cmake --build "$work/cmake-build") >"$log" 2>&1
-report $? "CMake finds libpark in the new prefix and builds both targets" "$log"
+tap $? "CMake finds libpark in the new prefix and builds both targets" "$log"
 log=$work/cmake-shared.log
 ("$work/cmake-build/consumer_shared" &&
 	readelf -d "$work/cmake-build/consumer_shared" | grep -q 'libpark\.so') >"$log" 2>&1
-report $? "the CMake consumer of libpark::libpark runs, linked to libpark.so" "$log"
+tap $? "the CMake consumer of libpark::libpark runs, linked to libpark.so" "$log"
 log=$work/cmake-static.log
 ("$work/cmake-build/consumer_static" &&
 	! readelf -d "$work/cmake-build/consumer_static" | grep -q 'libpark\.so') >"$log" 2>&1
-report $? "the CMake consumer of libpark::libpark_static runs without libpark.so" "$log"
+tap $? "the CMake consumer of libpark::libpark_static runs without libpark.so" "$log"
 
 # --- the modules, with no library path set --------------------------------
 unset LD_LIBRARY_PATH
@@ -128,7 +111,7 @@ p = park.Parker()
 p.unparker().unpark()
 assert p.park() & park.Wake.TOKEN
 print("park", park.__version__)') >"$log" 2>&1
-report $? "import park from the new prefix (an \$ORIGIN RUNPATH)" "$log"
+tap $? "import park from the new prefix (an \$ORIGIN RUNPATH)" "$log"
 log=$work/lua.log
 (readelf -d "$new/lib/lua/5.4/park.so" | grep -E 'R(UN)?PATH' | grep -q '\$ORIGIN' &&
 	LUA_CPATH="$new/lib/lua/5.4/?.so" "$lua" -e '
@@ -137,13 +120,13 @@ local p = park.Parker()
 p:unparker():unpark()
 assert(p:park() == "token")
 print("park " .. park.version)') >"$log" 2>&1
-report $? "require \"park\" from the new prefix (an \$ORIGIN RUNPATH)" "$log"
+tap $? "require \"park\" from the new prefix (an \$ORIGIN RUNPATH)" "$log"
 log=$work/abs.log
 # libtool's .la and Python's bytecode record where they were made; they
 # are not used to find anything.
 grep -rl "$work/old" "$new" | grep -v -e '\.la$' -e '\.pyc$' >"$log" 2>&1
 [ ! -s "$log" ]
-report $? "no installed file names the old prefix (but .la and .pyc)" "$log"
+tap $? "no installed file names the old prefix (but .la and .pyc)" "$log"
 
 # --- a static-only install: libpark::libpark is the static library -------
 log=$work/static.log
@@ -157,5 +140,5 @@ mkdir "$work/build-static"
 	cmake --build "$work/cmake-build-static" &&
 	"$work/cmake-build-static/consumer_shared" &&
 	"$work/cmake-build-static/consumer_static") >"$log" 2>&1
-report $? "a static-only install: libpark::libpark and libpark::libpark_static link and run" "$log"
-finish
+tap $? "a static-only install: libpark::libpark and libpark::libpark_static link and run" "$log"
+tap_end

@@ -14,27 +14,10 @@
 # Needs luarocks, swig, lua5.1, lua5.4 and their -dev packages.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 build=$(cd "${1:-$top/_build}" && pwd) || exit 2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-n=0
-failed=0
-
-report() { # report STATUS DESCRIPTION [LOG]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-		[ -n "${3:-}" ] && [ -f "$3" ] && sed 's/^/# /' "$3" | tail -n 30
-	fi
-	return "$1"
-}
-finish() {
-	echo "1..$n"
-	exit $failed
-}
 # require_park LUA TREE_CPATH LOG: the module loads and a park works.
 require_park() {
 	LUA_CPATH="$2" "$1" -e '
@@ -48,7 +31,7 @@ print(_VERSION .. ": park " .. park.version)' >"$3" 2>&1
 log=$work/dist.log
 rm -f "$build"/libpark-*.tar.gz "$build"/libpark-*-1.rockspec
 make -C "$build" dist >"$log" 2>&1
-report $? "make dist in $build" "$log" || finish
+tap $? "make dist in $build" "$log" || { tap_end; exit; }
 tarball=$(ls "$build"/libpark-*.tar.gz)
 rockspec=$(ls "$build"/libpark-*-1.rockspec)
 version=$(basename "$tarball" .tar.gz)
@@ -60,7 +43,7 @@ tar -xzf "$tarball" -C "$work/tar" &&
 (cd "$work/lib-build" && "$work/tar/libpark-$version/configure" -q \
 	--prefix="$work/prefix" --disable-lua --disable-python &&
 	make -j2 install) >"$log" 2>&1
-report $? "libpark $version from the tarball into a temporary prefix" "$log" || finish
+tap $? "libpark $version from the tarball into a temporary prefix" "$log" || { tap_end; exit; }
 PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig
 LD_LIBRARY_PATH=$work/prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export PKG_CONFIG_PATH LD_LIBRARY_PATH
@@ -77,31 +60,31 @@ for v in 5.1 5.4; do
 	log=$work/make-$v.log
 	(cd "$work/checkout" && luarocks --lua-version="$v" make --tree="$tree" \
 		libpark-scm-1.rockspec) >"$log" 2>&1
-	report $? "luarocks --lua-version=$v make (the checkout)" "$log"
+	tap $? "luarocks --lua-version=$v make (the checkout)" "$log"
 done
 m51=$tree/lib/lua/5.1/park.so
 m54=$tree/lib/lua/5.4/park.so
 log=$work/two.log
 ls -l "$m51" "$m54" >"$log" 2>&1
 [ -f "$m51" ] && [ -f "$m54" ] && ! cmp -s "$m51" "$m54"
-report $? "two builds in a row give two different modules (5.1 and 5.4)" "$log"
+tap $? "two builds in a row give two different modules (5.1 and 5.4)" "$log"
 for v in 5.1 5.4; do
 	log=$work/require-$v.log
 	require_park "lua$v" "$tree/lib/lua/$v/?.so" "$log"
-	report $? "lua$v: require \"park\" from the tree of luarocks make" "$log"
+	tap $? "lua$v: require \"park\" from the tree of luarocks make" "$log"
 done
 
 # --- the release rockspec, from the tarball through its file:// URL --------
 log=$work/url.log
 grep -q "url = \"file://$tarball\"" "$rockspec" >"$log" 2>&1 || cp "$rockspec" "$log"
-report $? "$(basename "$rockspec")'s source is the tarball's file:// URL" "$log"
+tap $? "$(basename "$rockspec")'s source is the tarball's file:// URL" "$log"
 log=$work/build-release.log
 mkdir "$work/elsewhere"
 (cd "$work/elsewhere" && SWIG=false luarocks --lua-version=5.4 build \
 	--tree="$work/tree-release" "$rockspec") >"$log" 2>&1
-report $? "luarocks build $(basename "$rockspec") into a fresh tree (no swig)" "$log"
+tap $? "luarocks build $(basename "$rockspec") into a fresh tree (no swig)" "$log"
 log=$work/require-release.log
 require_park lua5.4 "$work/tree-release/lib/lua/5.4/?.so" "$log" &&
 	grep -q "park $version" "$log"
-report $? "lua5.4: require \"park\" from the release rock is $version" "$log"
-finish
+tap $? "lua5.4: require \"park\" from the release rock is $version" "$log"
+tap_end

@@ -19,28 +19,11 @@
 # PYTHON (default /usr/bin/python3) is the interpreter.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 build=$(cd "${1:-$top/_build}" && pwd) || exit 2
 python=${PYTHON:-/usr/bin/python3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-n=0
-failed=0
-
-report() { # report STATUS DESCRIPTION [LOG]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-		[ -n "${3:-}" ] && [ -f "$3" ] && sed 's/^/# /' "$3" | tail -n 30
-	fi
-	return "$1"
-}
-finish() {
-	echo "1..$n"
-	exit $failed
-}
 
 version=$(sed -n 's/^AC_INIT(\[libpark\], *\[\([0-9.]*\)\].*/\1/p' "$top/configure.ac")
 
@@ -72,17 +55,17 @@ install_and_test() {
 	mkdir -p "$work/$label-wheel"
 	(cd "$work" && PATH=$noswig "$python" -m pip wheel --no-build-isolation \
 		--no-index --no-deps -w "$work/$label-wheel" "$sdist") >"$log" 2>&1
-	report $? "$label: pip wheel without swig on PATH" "$log" || return
+	tap $? "$label: pip wheel without swig on PATH" "$log" || return
 	wheel=$(ls "$work/$label-wheel"/libpark-*.whl)
 	mkdir "$work/$label-unzipped"
 	"$python" -m zipfile -e "$wheel" "$work/$label-unzipped"
 	log=$work/$label-licence.log
 	cmp "$top/COPYING" "$work/$label-unzipped/libpark-$version.dist-info/COPYING" >"$log" 2>&1
-	report $? "$label: the wheel's dist-info has the licence file" "$log"
+	tap $? "$label: the wheel's dist-info has the licence file" "$log"
 	log=$work/$label-runpath.log
 	readelf -d "$work/$label-unzipped"/park/_core*.so >"$log" 2>&1 &&
 		! grep -E 'R(UN)?PATH' "$log" >/dev/null
-	report $? "$label: the wheel's extension has no RUNPATH" "$log"
+	tap $? "$label: the wheel's extension has no RUNPATH" "$log"
 
 	venv=$work/$label-venv
 	log=$work/$label-venv.log
@@ -91,7 +74,7 @@ install_and_test() {
 	"$python" -m venv --system-site-packages "$venv" >"$log" 2>&1 &&
 		(cd "$work" && PATH=$noswig "$venv/bin/pip" install --no-index \
 			--no-deps "$wheel") >>"$log" 2>&1
-	report $? "$label: the wheel installs into a fresh venv" "$log" || return
+	tap $? "$label: the wheel installs into a fresh venv" "$log" || return
 	log=$work/$label-metadata.log
 	(cd "$work" && "$venv/bin/python" - "$venv" "$version" <<'PY') >"$log" 2>&1
 import importlib.metadata as m, os, sys
@@ -105,7 +88,7 @@ files = [str(f) for f in m.files("libpark")]
 assert f"libpark-{version}.dist-info/COPYING" in files, files
 print("libpark", version, "from", park.__file__)
 PY
-	report $? "$label: importlib.metadata: version $version, License MIT, COPYING" "$log"
+	tap $? "$label: importlib.metadata: version $version, License MIT, COPYING" "$log"
 
 	# The tests from a directory outside the tree, so that park is the
 	# installed one.
@@ -118,7 +101,7 @@ PY
 		(cd "$tests" && PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" "$t") >"$log" 2>&1
 		rc=$?
 		if [ $rc = 0 ] && grep -q '^not ok' "$log"; then rc=1; fi
-		report $rc "$label: $(basename "$t") ($(grep -c '^ok' "$log") passed)" "$log"
+		tap $rc "$label: $(basename "$t") ($(grep -c '^ok' "$log") passed)" "$log"
 	done
 }
 
@@ -130,25 +113,25 @@ mkdir "$work/sdist"
 import sys
 from setuptools import build_meta
 print(build_meta.build_sdist(sys.argv[1]))' "$work/sdist") >"$log" 2>&1
-report $? "setuptools builds an sdist from a clean checkout" "$log"
+tap $? "setuptools builds an sdist from a clean checkout" "$log"
 sdist=$(ls "$work"/sdist/libpark-*.tar.gz 2>/dev/null)
 log=$work/sdist-files.log
 (tar -tzf "$sdist" >"$log" 2>&1 &&
 	for f in PKG-INFO configure.ac python/park/core_wrap.c python/park/core.py; do
 		grep -qx "libpark-$version/$f" "$log" || { echo "no $f" >>"$log"; exit 1; }
 	done)
-report $? "the sdist has PKG-INFO, configure.ac and SWIG's output" "$log"
+tap $? "the sdist has PKG-INFO, configure.ac and SWIG's output" "$log"
 [ -n "$sdist" ] && install_and_test setuptools-sdist "$sdist"
 
 # --- make dist's tarball --------------------------------------------------------
 log=$work/dist.log
 rm -f "$build"/libpark-*.tar.gz
 make -C "$build" dist >"$log" 2>&1
-report $? "make dist in $build" "$log"
+tap $? "make dist in $build" "$log"
 tarball=$build/libpark-$version.tar.gz
 log=$work/dist-files.log
 tar -tzf "$tarball" >"$log" 2>&1 && grep -qx "libpark-$version/PKG-INFO" "$log"
-report $? "$(basename "$tarball") has PKG-INFO" "$log"
+tap $? "$(basename "$tarball") has PKG-INFO" "$log"
 cp "$tarball" "$work/"
 install_and_test make-dist "$work/$(basename "$tarball")"
 
@@ -158,7 +141,7 @@ checkout "$work/editable"
 "$python" -m venv --system-site-packages "$work/editable-venv" >"$log" 2>&1 &&
 	(cd "$work/editable" && "$work/editable-venv/bin/pip" install \
 		--no-build-isolation --no-index --no-deps -e .) >>"$log" 2>&1
-report $? "pip install -e . (a checkout, with swig)" "$log"
+tap $? "pip install -e . (a checkout, with swig)" "$log"
 log=$work/editable-import.log
 (cd "$work" && "$work/editable-venv/bin/python" - "$work/editable" <<'PY') >"$log" 2>&1
 import os, sys
@@ -169,5 +152,5 @@ p.unparker().unpark()
 assert p.park() & park.Wake.TOKEN
 print("park", park.__version__, "from", park.__file__)
 PY
-report $? "import park from the editable install" "$log"
-finish
+tap $? "import park from the editable install" "$log"
+tap_end
