@@ -54,6 +54,11 @@ check() {
 	else
 		tap 1 "$name: ${bad:-?} of ${total:-?} tests failed (make: $rc, $secs s)"
 		suite_failures "$dir"
+		# Kept apart: the next configuration's run in the same build
+		# directory overwrites the logs.
+		kept="$dir/test-suite.$(echo "$name" | tr -c 'A-Za-z0-9\n' _).log"
+		cp "$dir/test-suite.log" "$kept" 2>/dev/null &&
+			echo "# its failures, in full: $kept"
 	fi
 	grep -h '^# backend' "$dir/tests/check-condvar.log" 2>/dev/null | head -n 1
 }
