@@ -48,7 +48,8 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 		/* Either may go with e (a handle that cancels itself). */
 		Py_INCREF(target);
 		Py_INCREF(fire);
-		PyObject *r = PyObject_CallOneArg(fire, target);
+		/* PyObject_CallOneArg is 3.9's; this is 3.8's too. */
+		PyObject *r = PyObject_CallFunctionObjArgs(fire, target, NULL);
 		if (r)
 			Py_DECREF(r);
 		else
