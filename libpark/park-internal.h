@@ -267,4 +267,8 @@ int64_t park__clock_now_ns(void);
 void park__clock_realtime_deadline(const struct timespec *deadline,
 				   struct timespec *realtime);
 
+/* Copies a counters struct (its size_t size, then uint64_t counters) into
+ * a caller's, whose .size says how much it has room for (parker.c). */
+void park__stats_copy(void *out, const void *now, size_t now_size);
+
 #endif /* PARK_INTERNAL_H */

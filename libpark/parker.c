@@ -510,14 +510,21 @@ int park_parker_get_stats(const park_parker *p, struct park_stats *stats)
 	    .parks_spin = atomic_load_explicit(&p->parks_spin,
 					       memory_order_relaxed),
 	};
-	/* An older caller gets the prefix it knows; a newer caller learns
-	 * from .size how much this library filled. Only whole counters: a
-	 * size that ends inside one stops before it. */
-	size_t n = stats->size < sizeof now ? stats->size : sizeof now;
-	n = sizeof now.size +
-	    (n - sizeof now.size) / sizeof now.tokens * sizeof now.tokens;
-	memcpy((char *)stats + sizeof stats->size,
-	       (const char *)&now + sizeof now.size, n - sizeof now.size);
-	stats->size = n;
+	park__stats_copy(stats, &now, sizeof now);
 	return 0;
+}
+
+/* An older caller gets the prefix it knows; a newer caller learns from
+ * .size how much this library filled. Only whole counters: a size that
+ * ends inside one stops before it. */
+void park__stats_copy(void *out, const void *now, size_t now_size)
+{
+	size_t n;
+	memcpy(&n, out, sizeof n);
+	if (n > now_size)
+		n = now_size;
+	n = sizeof n + (n - sizeof n) / sizeof(uint64_t) * sizeof(uint64_t);
+	memcpy((char *)out + sizeof n, (const char *)now + sizeof n,
+	       n - sizeof n);
+	memcpy(out, &n, sizeof n);
 }

@@ -522,12 +522,6 @@ int park_pool_get_stats(const park_pool *pool, struct park_pool_stats *stats)
 		now.parks_driver += atomic_load_explicit(
 		    &pool->workers[i].parks_driver, memory_order_relaxed);
 	}
-	/* Whole counters only, as park_parker_get_stats. */
-	size_t n = stats->size < sizeof now ? stats->size : sizeof now;
-	n = sizeof now.size +
-	    (n - sizeof now.size) / sizeof now.jobs_run * sizeof now.jobs_run;
-	memcpy((char *)stats + sizeof stats->size,
-	       (const char *)&now + sizeof now.size, n - sizeof now.size);
-	stats->size = n;
+	park__stats_copy(stats, &now, sizeof now);
 	return 0;
 }
