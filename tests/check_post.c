@@ -407,6 +407,18 @@ START_TEST(test_pool_shutdown_sequence)
 }
 END_TEST
 
+/* A wake is pending: the next blocking driver park returns at once with
+ * PARK_EVENTS, and only that one (the park after it sleeps). */
+static void assert_one_wake_pending(void)
+{
+	int64_t start = now_ns();
+	ck_assert_int_eq(park_parker_park_timeout(parker, 10000 * MS),
+			 PARK_EVENTS | PARK_DRIVER);
+	ck_assert_int_lt(now_ns() - start, LATE_NS);
+	ck_assert_int_eq(park_parker_park_timeout(parker, 5 * MS),
+			 PARK_TIMED_OUT | PARK_DRIVER);
+}
+
 /* A wake is for the next blocking driver park: the worker loop of
  * libpark(3) polls after every job, and a poll must not use it up. */
 START_TEST(test_poll_leaves_a_wake_for_the_next_blocking_park)
@@ -416,13 +428,7 @@ START_TEST(test_poll_leaves_a_wake_for_the_next_blocking_park)
 			 PARK_TIMED_OUT | PARK_DRIVER);
 	ck_assert_int_eq(park_parker_park_timeout(parker, 0),
 			 PARK_TIMED_OUT | PARK_DRIVER);
-	int64_t start = now_ns();
-	ck_assert_int_eq(park_parker_park_timeout(parker, 10000 * MS),
-			 PARK_EVENTS | PARK_DRIVER);
-	ck_assert_int_lt(now_ns() - start, LATE_NS);
-	/* One-shot: the park after it sleeps. */
-	ck_assert_int_eq(park_parker_park_timeout(parker, 5 * MS),
-			 PARK_TIMED_OUT | PARK_DRIVER);
+	assert_one_wake_pending();
 }
 END_TEST
 
@@ -444,12 +450,7 @@ START_TEST(test_wake_during_a_poll_is_left_for_the_next_blocking_park)
 	ck_assert_int_eq(r.count, 1);
 	ck_assert_int_eq(park_parker_park_timeout(parker, 0),
 			 PARK_TIMED_OUT | PARK_DRIVER);
-	int64_t start = now_ns();
-	ck_assert_int_eq(park_parker_park_timeout(parker, 10000 * MS),
-			 PARK_EVENTS | PARK_DRIVER);
-	ck_assert_int_lt(now_ns() - start, LATE_NS);
-	ck_assert_int_eq(park_parker_park_timeout(parker, 5 * MS),
-			 PARK_TIMED_OUT | PARK_DRIVER);
+	assert_one_wake_pending();
 }
 END_TEST
 
