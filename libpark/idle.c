@@ -216,7 +216,7 @@ void park_idle_unref(park_idle *set)
 
 /* --- the owner's calls ---------------------------------------------------- */
 
-static int notify_slow(park_idle *set);
+static int notify_slow(park_idle *set, int searchers);
 
 void park__idle_release(struct park_parker *p)
 {
@@ -239,7 +239,7 @@ void park__idle_release(struct park_parker *p)
 	/* The hold keeps the memory; a set nobody references has nobody
 	 * idle, and notify returns at once. */
 	if (last)
-		notify_slow(set);
+		notify_slow(set, 1);
 	hold_drop(set);
 }
 
@@ -381,13 +381,13 @@ int park_idle_unpark_one(park_idle *set)
 	return unpark_one_slow(set);
 }
 
-static int notify_slow(park_idle *set)
+static int notify_slow(park_idle *set, int searchers)
 {
 	pthread_mutex_lock(&set->lock);
 	uint64_t counts = atomic_load(&set->counts);
-	if (searching_of(counts) > 0 || idle_of(counts) == 0) {
+	if (searching_of(counts) >= searchers || idle_of(counts) == 0) {
 		/* A searcher started or the last idle one went since the
-		 * first load: the searcher passes the wake on, the one that
+		 * first load: the searchers pass the wake on, the one that
 		 * went looks for work (docs/design.md). */
 		pthread_mutex_unlock(&set->lock);
 		return 0;
@@ -403,16 +403,22 @@ static int notify_slow(park_idle *set)
 	return r < 0 ? r : 1;
 }
 
+int park__idle_notify_below(park_idle *set, int searchers)
+{
+	/* The load of both Dekker pairs: nobody idle, or enough searching,
+	 * costs this and nothing else. Skipping needs a searcher (searchers
+	 * >= 1), which passes the wake on: the argument of notify holds. */
+	uint64_t counts = atomic_load(&set->counts);
+	if (searching_of(counts) >= searchers || idle_of(counts) == 0)
+		return 0;
+	return notify_slow(set, searchers);
+}
+
 int park_idle_notify(park_idle *set)
 {
 	if (!set)
 		return -EINVAL;
-	/* The load of both Dekker pairs: nobody idle, or somebody
-	 * searching, costs this and nothing else. */
-	uint64_t counts = atomic_load(&set->counts);
-	if (searching_of(counts) > 0 || idle_of(counts) == 0)
-		return 0;
-	return notify_slow(set);
+	return park__idle_notify_below(set, 1);
 }
 
 /* Rare (shutdown, broadcast): the unparks are made under the lock, which

@@ -224,6 +224,12 @@ struct park_idle {
  * a last searcher must, since nobody will look at the work source. */
 void park__idle_release(struct park_parker *p);
 
+/* park_idle_notify, but skipped only while `searchers` (>= 1) or more
+ * search: the pool lets a queued job wake a searcher of its own (up to
+ * the CPUs), so that one woken thread still waiting for a CPU does not
+ * hold up the jobs behind it. */
+int park__idle_notify_below(park_idle *set, int searchers);
+
 /* --- queue.c: the pool's job ring (the pool's lock held) ------------------ */
 
 struct park_job {

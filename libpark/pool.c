@@ -22,8 +22,13 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define POOL_POLL_NS_DEFAULT (250 * 1000)
+/* The most jobs a worker takes at once beyond the one it runs. */
+#define POOL_BATCH 7
+/* batch_next once a cancel took the batch: beyond any batch_len. */
+#define POOL_BATCH_TAKEN (1u << 30)
 
 /* On a cache line of its own: each worker counts its own jobs, and a
  * shared counter would move between the workers' cores on every job. */
@@ -35,6 +40,15 @@ struct worker {
 	/* Written by this worker only, read by park_pool_get_stats:
 	 * relaxed; an add that no other core contends for. */
 	_Atomic uint64_t jobs_run, parks_driver;
+	/* Jobs taken with the one it runs, when the queue is long, so that
+	 * the worker and the producers meet on the lock once per batch, not
+	 * once per job. Filled under the pool's lock; each slot is started
+	 * by whoever claims it first with an add to batch_next: the worker,
+	 * or the first cancel (which claims them all, under the lock, and
+	 * hands them back: not started, they are still the queue's). */
+	struct park_job batch[POOL_BATCH];
+	unsigned batch_len, batch_cancelled;
+	_Atomic unsigned batch_next;
 } __attribute__((aligned(PARK_CACHE_LINE)));
 
 struct park_pool {
@@ -47,6 +61,8 @@ struct park_pool {
 	struct park_pool_options opt;
 	struct worker *workers;
 	unsigned created; /* threads pthread_create made */
+	/* At most this many woken workers search at once: one per CPU. */
+	int searchers;
 
 	pthread_mutex_t lock;
 	/* Broadcast when started, released or running change. */
@@ -54,6 +70,7 @@ struct park_pool {
 	/* Everything below up to the counters: under lock. */
 	struct park_queue queue;
 	bool stopping;
+	bool cancelled; /* a cancel took the queue (and the batches) */
 	unsigned started;  /* threads whose start hook returned */
 	int start_error;   /* the first failing hook's (or create's) error */
 	bool released;     /* park_pool_new decided: run, or leave */
@@ -86,29 +103,81 @@ static bool forked(const park_pool *pool)
 
 enum take { TAKE_JOB, TAKE_EMPTY, TAKE_DONE };
 
-static enum take take(park_pool *pool, struct park_job *job)
+/* A share of a long queue: at most a half of each worker's part of it,
+ * so that the others always find as much as this one took. */
+static unsigned batch_size(const park_pool *pool)
+{
+	size_t share = pool->queue.len / (2 * (size_t)pool->opt.workers);
+	return share < POOL_BATCH ? (unsigned)share : POOL_BATCH;
+}
+
+static enum take take(park_pool *pool, struct worker *w, struct park_job *job)
 {
 	pthread_mutex_lock(&pool->lock);
 	enum take t = park__queue_pop(&pool->queue, job) ? TAKE_JOB
 		      : pool->stopping			    ? TAKE_DONE
 							    : TAKE_EMPTY;
+	if (t == TAKE_JOB) {
+		unsigned n = batch_size(pool);
+		for (unsigned i = 0; i < n; i++)
+			park__queue_pop(&pool->queue, &w->batch[i]);
+		w->batch_len = n;
+		atomic_store_explicit(&w->batch_next, 0, memory_order_relaxed);
+	}
 	pthread_mutex_unlock(&pool->lock);
 	return t;
+}
+
+/* The next job of the worker's batch, unless a cancel claimed it. */
+static bool batch_next(struct worker *w, struct park_job *job)
+{
+	unsigned i = atomic_fetch_add_explicit(&w->batch_next, 1,
+					       memory_order_relaxed);
+	if (i >= w->batch_len)
+		return false;
+	*job = w->batch[i];
+	return true;
+}
+
+/* The first cancel (lock held) claims the batch jobs no worker started.
+ * The slots stay as they are once the lock is released: the queue is
+ * empty from then on, and a worker refills its batch only from it. */
+static void batch_take(park_pool *pool)
+{
+	for (unsigned k = 0; k < pool->created; k++) {
+		struct worker *w = &pool->workers[k];
+		unsigned i = atomic_exchange_explicit(
+		    &w->batch_next, POOL_BATCH_TAKEN, memory_order_relaxed);
+		w->batch_cancelled = i < w->batch_len ? i : w->batch_len;
+	}
+}
+
+/* Only this worker writes it: no locked add. */
+static void count_own(_Atomic uint64_t *counter)
+{
+	atomic_store_explicit(counter,
+			      atomic_load_explicit(counter,
+						   memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 }
 
 static void count_park(struct worker *w, int r)
 {
 	if (r > 0 && (r & PARK_DRIVER))
-		count(&w->parks_driver);
+		count_own(&w->parks_driver);
 }
 
-/* Runs a job, then serves the loop if poll_ns has passed since this
- * worker last did: one clock read (no system call) per job otherwise. */
-static void run(park_pool *pool, struct worker *w, const struct park_job *job,
+/* Runs a job and the rest of its batch, then serves the loop if poll_ns
+ * has passed since this worker last did: one clock read (no system call)
+ * per take otherwise. A clock read costs as much as a tiny job on some
+ * machines; a batch is at most 1 + POOL_BATCH jobs (park_pool_new(3)). */
+static void run(park_pool *pool, struct worker *w, struct park_job *job,
 		int64_t *last_poll)
 {
-	job->fn(job->arg);
-	count(&w->jobs_run);
+	do {
+		job->fn(job->arg);
+		count_own(&w->jobs_run);
+	} while (batch_next(w, job));
 	int64_t now = park__clock_now_ns();
 	if (now - *last_poll < pool->opt.poll_ns)
 		return;
@@ -139,12 +208,12 @@ static void work(park_pool *pool, struct worker *w)
 	int64_t last_poll = park__clock_now_ns();
 	struct park_job job;
 	for (;;) {
-		enum take t = take(pool, &job);
+		enum take t = take(pool, w, &job);
 		if (t == TAKE_EMPTY) {
 			/* The lost-job race: join (which also ends a
 			 * search), then look again (park_idle_new(3)). */
 			park_idle_join(pool->idle, w->parker);
-			t = take(pool, &job);
+			t = take(pool, w, &job);
 			if (t == TAKE_EMPTY) {
 				count_park(w, park_idle_park(pool->idle,
 							     w->parker, -1));
@@ -266,9 +335,21 @@ static int pool_init(park_pool *pool, const struct park_pool_options *opt)
 	pool->generation = park__fork_generation();
 	atomic_init(&pool->refs, 1);
 	park__queue_init(&pool->queue);
-	int err = pthread_mutex_init(&pool->lock, NULL);
+	/* Held for a few instructions by producers and workers at once:
+	 * spinning a little beats a futex sleep (glibc's adaptive kind). */
+	pthread_mutexattr_t mattr;
+	pthread_mutexattr_init(&mattr);
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+	pthread_mutexattr_settype(&mattr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+	int err = pthread_mutex_init(&pool->lock, &mattr);
+	pthread_mutexattr_destroy(&mattr);
 	if (err)
 		return -err;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	pool->searchers = cpus < 1			? 1
+			  : cpus > (long)opt->workers ? (int)opt->workers
+						      : (int)cpus;
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -431,25 +512,40 @@ int park_pool_submit(park_pool *pool, park_job_fn *fn, void *arg)
 		err = -EAGAIN;
 	else
 		err = park__queue_push(&pool->queue, fn, arg);
+	size_t queued = pool->queue.len;
 	pthread_mutex_unlock(&pool->lock);
 	if (err < 0)
 		return err;
 	/* After the push is published: the Dekker pair with a worker's
-	 * join (idle.c). Nobody woken while a woken worker still searches:
-	 * it will find this job, so a job costs at most one wake. */
-	if (park_idle_notify(pool->idle) > 0)
+	 * join (idle.c). Nobody woken while as many woken workers search
+	 * as there are jobs queued (or CPUs): each will find one, so a job
+	 * costs at most one wake, and a searcher still waiting for a CPU
+	 * holds up no job but its own. */
+	int searchers = queued < (size_t)pool->searchers ? (int)queued
+							: pool->searchers;
+	if (park__idle_notify_below(pool->idle, searchers) > 0)
 		count(&pool->wakes);
 	return 0;
 }
 
-/* Hands back, oldest first, what a cancel took off the queue. */
-static void hand_back(park_pool *pool, struct park_queue *taken)
+static void cancel_one(park_pool *pool, const struct park_job *job)
 {
-	struct park_job job;
-	while (park__queue_pop(taken, &job)) {
-		pool->opt.on_cancel(pool->opt.user, job.fn, job.arg);
-		count(&pool->jobs_cancelled);
+	pool->opt.on_cancel(pool->opt.user, job->fn, job->arg);
+	count(&pool->jobs_cancelled);
+}
+
+/* Hands back what a cancel took: the workers' batches (older than
+ * anything queued), then the queue, oldest first. */
+static void hand_back(park_pool *pool, bool batches, struct park_queue *taken)
+{
+	for (unsigned k = 0; batches && k < pool->created; k++) {
+		struct worker *w = &pool->workers[k];
+		for (unsigned i = w->batch_cancelled; i < w->batch_len; i++)
+			cancel_one(pool, &w->batch[i]);
 	}
+	struct park_job job;
+	while (park__queue_pop(taken, &job))
+		cancel_one(pool, &job);
 	park__queue_destroy(taken);
 }
 
@@ -491,16 +587,19 @@ int park_pool_shutdown(park_pool *pool, int mode, int64_t timeout_ns)
 	pthread_mutex_lock(&pool->lock);
 	bool first = !pool->stopping;
 	pool->stopping = true;
-	if (mode == PARK_POOL_CANCEL) {
+	bool batches = mode == PARK_POOL_CANCEL && !pool->cancelled;
+	if (batches) {
+		pool->cancelled = true;
 		taken = pool->queue;
 		park__queue_init(&pool->queue);
+		batch_take(pool);
 	}
 	pthread_mutex_unlock(&pool->lock);
 	/* Idle workers learn of it here; a worker joining later sees
 	 * `stopping` when it looks at the queue again. */
 	if (first)
 		park_idle_unpark_all(pool->idle);
-	hand_back(pool, &taken);
+	hand_back(pool, batches, &taken);
 	if (current_pool == pool)
 		return -EINPROGRESS;
 	return wait_stopped(pool, timeout_ns);

@@ -1251,6 +1251,33 @@ START_TEST(test_notify_hold_released)
 }
 END_TEST
 
+/* The pool's rule: a wake per queued job until `searchers` search. Each
+ * call's answer follows from the counts alone (no thread runs). */
+START_TEST(test_notify_below_bounds_the_searchers)
+{
+	park_parker *p[3];
+	for (int i = 0; i < 3; i++) {
+		p[i] = park_parker_new(driver);
+		ck_assert_int_eq(park_idle_join(set, p[i]), 0);
+	}
+	ck_assert_int_eq(park__idle_notify_below(set, 2), 1);
+	ck_assert_int_eq(park_idle_notify(set), 0);
+	ck_assert_int_eq(park__idle_notify_below(set, 2), 1);
+	ck_assert_int_eq(park_idle_searching(set), 2);
+	ck_assert_int_eq(park__idle_notify_below(set, 2), 0);
+	ck_assert_int_eq(park_idle_count(set), 1);
+	ck_assert_int_eq(park__idle_notify_below(set, 3), 1);
+	ck_assert_int_eq(park__idle_notify_below(set, 4), 0); /* nobody idle */
+	/* The pass-on is owed by the last of them only. */
+	for (int i = 2; i >= 0; i--) {
+		ck_assert_int_eq(park_idle_leave(set, p[i]), 0);
+		ck_assert_int_eq(park_idle_stop_searching(set, p[i]), i == 0);
+		park_parker_unref(p[i]);
+	}
+	ck_assert_int_eq(park_idle_searching(set), 0);
+}
+END_TEST
+
 START_TEST(test_links_cleared_after_leave)
 {
 	park_parker *p = park_parker_new(driver);
@@ -1312,6 +1339,7 @@ Suite *idle_suite(void)
 	tcase_add_test(tc, test_notify_while_searching_takes_no_lock);
 	tcase_add_test(tc, test_notify_hold_released);
 	tcase_add_test(tc, test_links_cleared_after_leave);
+	tcase_add_test(tc, test_notify_below_bounds_the_searchers);
 #endif
 	suite_add_tcase(s, tc);
 	return s;

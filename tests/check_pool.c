@@ -429,6 +429,64 @@ START_TEST(test_cancel_hands_back_exactly_once)
 }
 END_TEST
 
+/* A job that waits until the test lets it go, once it said it started. */
+static _Atomic bool hold_started, hold_released;
+static void hold_job(void *arg)
+{
+	(void)arg;
+	hold_started = true;
+	while (!hold_released)
+		usleep(1000);
+	ran++;
+}
+
+/* Each job's number, in the order it was handed back. */
+static _Atomic int handed[64], nhanded;
+static void record_cancel(void *user, park_job_fn *fn, void *arg)
+{
+	(void)user;
+	(void)fn;
+	handed[nhanded++] = (int)(intptr_t)arg;
+}
+
+/* With a long queue a worker takes a batch with its job (pool.c); a
+ * cancel while it runs that job hands the rest of the batch back, with
+ * the queue, oldest first, and none of them runs. */
+START_TEST(test_cancel_hands_back_a_workers_batch)
+{
+	struct park_pool_options o = options(1);
+	o.on_cancel = record_cancel;
+	park_pool *pool = park_pool_new(&o);
+	ck_assert_ptr_nonnull(pool);
+	hold_started = hold_released = false;
+	nhanded = 0;
+	gate_set(false);
+	ck_assert_int_eq(park_pool_submit(pool, gate_job, NULL), 0);
+	wait_at_gate(1);
+	ck_assert_int_eq(park_pool_submit(pool, hold_job, NULL), 0);
+	for (intptr_t i = 1; i <= 40; i++)
+		ck_assert_int_eq(park_pool_submit(pool, count_job, (void *)i), 0);
+	gate_set(true);
+	int64_t end = now_ns() + 20000 * MS;
+	while (!hold_started && now_ns() < end)
+		usleep(1000);
+	ck_assert(hold_started);
+	ck_assert_int_eq(park_pool_shutdown(pool, PARK_POOL_CANCEL, 0),
+			 -ETIMEDOUT);
+	ck_assert_int_eq(nhanded, 40);
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(handed[i], i + 1);
+	hold_released = true;
+	ck_assert_int_eq(park_pool_shutdown(pool, PARK_POOL_CANCEL, -1), 0);
+	ck_assert_int_eq(ran, 2);
+	ck_assert_int_eq(nhanded, 40);
+	struct park_pool_stats st = pool_stats(pool);
+	ck_assert_int_eq(st.jobs_run, 2);
+	ck_assert_int_eq(st.jobs_cancelled, 40);
+	park_pool_unref(pool);
+}
+END_TEST
+
 START_TEST(test_shutdown_deadline)
 {
 	park_pool *pool = pool_new(1);
@@ -835,6 +893,7 @@ Suite *pool_suite(void)
 	tcase_add_test(tc, test_submit_from_jobs);
 	tcase_add_test(tc, test_submit_from_event_callback);
 	tcase_add_test(tc, test_cancel_hands_back_exactly_once);
+	tcase_add_test(tc, test_cancel_hands_back_a_workers_batch);
 	tcase_add_test(tc, test_shutdown_deadline);
 	tcase_add_test(tc, test_shutdown_from_job);
 	tcase_add_test(tc, test_shutdown_from_event_callback);

@@ -383,6 +383,9 @@ init {
  *                        deadlock. Run with NJOBS=2.
  *   -DBROKEN_NO_PASS_ON  (with SEARCH) the last searcher does not notify
  *                        again: must give a counterexample
+ *   -DBOUNDED            (with SEARCH) the pool's submit: nobody is woken
+ *                        only while as many search as jobs are queued
+ *                        (at most N); the pass-on is as above
  * The set's lock is an atomic block per locked section; the unpark that
  * unpark_one makes after releasing it is not.
  */
@@ -491,15 +494,17 @@ inline unpark_one() {
 
 /* notify: one load of the word; under the lock, load it again, pick and
  * take one, making it searching in the same step; unpark it outside the
- * lock. */
-inline notify() {
+ * lock. Nobody is woken while `limit` or more search (park_idle_notify:
+ * 1; the pool's submit with BOUNDED: a searcher per queued job, up to
+ * one per worker here). */
+inline notify(limit) {
 	if
-	:: count == 0 || nsearch > 0 -> skip
+	:: count == 0 || nsearch >= limit -> skip
 	:: else ->
 		atomic {
 			w = NONE;
 			if
-			:: count > 0 && nsearch == 0 ->
+			:: count > 0 && nsearch < limit ->
 				pick(w);
 				member[w] = false; count--;
 				searching[w] = true; nsearch++
@@ -520,7 +525,7 @@ inline found(i) {
 	stop_searching(i, last);
 #ifndef BROKEN_NO_PASS_ON
 	if
-	:: last && queued > 0 -> notify()
+	:: last && queued > 0 -> notify(1)
 	:: else -> skip
 	fi;
 #endif
@@ -578,11 +583,14 @@ proctype Worker(byte i) {
 }
 
 proctype Producer() {
-	byte old, w, k, j;
+	byte old, w, k, j, lim;
 	for (j : 1 .. NJOBS) {
 		atomic { queued++ };
-#ifdef SEARCH
-		notify()
+#if defined(SEARCH) && defined(BOUNDED)
+		lim = (queued < N -> queued : N);
+		notify(lim)
+#elif defined(SEARCH)
+		notify(1)
 #else
 		unpark_one()
 #endif

@@ -5,7 +5,8 @@
 #   run.sh          the quick model (every interleaving, single unparks)
 #   run.sh --full   also lets each unparker unpark twice (minutes, GBs)
 set -u
-model="$(cd "${srcdir:-$(dirname "$0")/../..}/tests/model" && pwd)/park.pml"
+models="$(cd "${srcdir:-$(dirname "$0")/../..}/tests/model" && pwd)"
+model=$models/park.pml
 extra=
 idle_jobs=-DNJOBS=1
 [ "${1:-}" = "--full" ] && extra=-DEXTRA_UNPARK && idle_jobs=-DNJOBS=2
@@ -61,5 +62,10 @@ verify "spin, then PARKED_CONDVAR by a look and a store" counterexample -DSPIN -
 verify "idle set, searching: notify and the pass-on (condvar)" pass -DIDLE -DSEARCH -DNJOBS=2
 verify "idle set, searching: notify and the pass-on (futex)" pass -DIDLE -DSEARCH -DFUTEX -DNJOBS=2
 verify "idle set, searching: the last searcher does not pass on" counterexample -DIDLE -DSEARCH -DBROKEN_NO_PASS_ON -DNJOBS=2
+verify "idle set, searching, a searcher per queued job (futex)" pass -DIDLE -DSEARCH -DBOUNDED -DFUTEX -DNJOBS=2
+verify "idle set, a searcher per queued job, no pass-on" counterexample -DIDLE -DSEARCH -DBOUNDED -DBROKEN_NO_PASS_ON -DNJOBS=2
+model=$models/pool.pml
+verify "pool batch: the worker's add against the cancel's exchange" pass
+verify "pool batch: the cancel by a load and a store" counterexample -DBROKEN_LOAD_STORE
 echo "1..$n"
 exit $fail
