@@ -3,7 +3,9 @@
 # report's own tables (so a figure and the table beside it are one run):
 #
 #   plot.sh REPORT OUTDIR      draw OUTDIR/{spin,fanout,pool-saturated,
-#                              pool-sparse}.svg from REPORT, and
+#                              pool-sparse}.svg from REPORT, the sparse
+#                              latency CDFs OUTDIR/pool-sparse-cdf-w{2,16}.svg
+#                              when it compared the pools (pool-peers), and
 #                              OUTDIR/server.svg when it measured the server
 #   plot.sh --run-id FILE      print the run id of a report, or of an SVG
 #                              drawn by this script
@@ -132,9 +134,18 @@ if [ -s "$work/fanout.dat" ]; then
 fi
 
 # ---- pools: one line per implementation the table has ---------------------
+# The pools compared (pool-peers: park_pool, condvar, GThreadPool,
+# uv_queue_work) when the report has them, else the idle-set pool bench.
+# pool_table TABLE: the rows of that table
+pool_table() {
+	r=$(pick_table "Pools compared" "pools compared, $1")
+	[ -n "$r" ] || r=$(pick_table "Worker pool" "pool, $1")
+	printf '%s\n' "$r" | sed '/^$/d'
+}
+
 # pool_plot NAME TABLE COLUMN TITLE YLABEL
 pool_plot() {
-	pick_table "Worker pool" "$2" |
+	pool_table "$2" |
 		awk -F'\t' -v col="$3" 'BEGIN { OFS = "\t" } $1 ~ /^[0-9]+$/ {
 			v = $col; gsub(/,/, "", v); n = split(v, p, / \/ /)
 			print $2, $1, (n == 3 ? p[2] : p[1])
@@ -154,10 +165,34 @@ pool_plot() {
 		printf 'plot %s\n' "$plot"
 	} | gnuplot
 }
-pool_plot pool-saturated "pool, saturated" 3 \
+pool_plot pool-saturated "saturated" 3 \
 	"Saturated pool: jobs per second against W" "jobs/s, median"
-pool_plot pool-sparse "pool, sparse" 4 \
+pool_plot pool-sparse "sparse" 4 \
 	"Sparse pool (a job every 50 us): p99 latency against W" "submit to start p99, us, median"
+
+# ---- the sparse latency CDF at W = 2 and 16 (pool-peers only) -------------
+# cdf_plot W: one line per pool, each quantile column a point.
+cdf_plot() {
+	pick_table "Pools compared" "pools compared, sparse: the latency distribution" |
+		awk -F'\t' -v w="$1" 'BEGIN { OFS = "\t"; split("10 25 50 75 90 95 99 99.9", q, " ") }
+		$1 == w { for (i = 3; i <= NF; i++) { v = $i; gsub(/,/, "", v); print $2, v, q[i - 2] / 100 } }' \
+		>"$work/cdf$1.dat"
+	[ -s "$work/cdf$1.dat" ] || return 0
+	plot=
+	for pool in $(cut -f1 "$work/cdf$1.dat" | awk '!seen[$0]++'); do
+		awk -F'\t' -v p="$pool" 'BEGIN { OFS = "\t" } $1 == p { print $2, $3 }' \
+			"$work/cdf$1.dat" >"$work/cdf$1.$pool.dat"
+		plot="$plot${plot:+, }\"$work/cdf$1.$pool.dat\" using 1:2 with linespoints title \"$pool\""
+	done
+	{
+		svg "pool-sparse-cdf-w$1"
+		printf 'set title "Sparse pool, W=%s: submit-to-start latency CDF (run %s)"\n' "$1" "$id"
+		printf 'set xlabel "latency, us (log)"\nset ylabel "fraction of jobs started"\nset logscale x\nset yrange [0:1]\nset format y "%%.2f"\nset key bottom right\n'
+		printf 'plot %s\n' "$plot"
+	} | gnuplot
+}
+cdf_plot 2
+cdf_plot 16
 
 # ---- the HTTP server: requests/s against the work per request ------------
 # One line per server and keep-alive setting; drawn only when the report
@@ -186,6 +221,9 @@ if [ -s "$work/server.dat" ]; then
 	} | gnuplot
 fi
 
-for f in spin fanout pool-saturated pool-sparse; do
+cdfs=
+grep -q '^### pools compared, sparse: the latency distribution' "$report" &&
+	cdfs="pool-sparse-cdf-w2 pool-sparse-cdf-w16"
+for f in spin fanout pool-saturated pool-sparse $cdfs; do
 	[ -s "$out/$f.svg" ] || { echo "plot.sh: $report has no data for $f" >&2; exit 1; }
 done

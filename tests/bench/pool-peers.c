@@ -472,9 +472,15 @@ static const struct ops ops[IMPLS] = {
 
 /* ---- one run ------------------------------------------------------------------ */
 
+/* The quantiles of the sparse latency distribution (its CDF). */
+static const double quantiles[] = {0.10, 0.25, 0.50, 0.75, 0.90,
+				   0.95, 0.99, 0.999};
+#define NQ (sizeof quantiles / sizeof quantiles[0])
+
 struct result {
 	double v[3];
 	double csw_per_job;
+	double q[NQ]; /* sparse: latency at each quantile, us */
 };
 
 static int cmp_i64(const void *a, const void *b)
@@ -483,12 +489,16 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* v sorted by sorted_percentile's caller, or here. */
+static double sorted_percentile(const int64_t *v, long n, double q)
+{
+	return n <= 0 ? 0 : (double)v[(long)(q * (double)(n - 1) + 0.5)];
+}
+
 static double percentile(int64_t *v, long n, double q)
 {
-	if (n <= 0)
-		return 0;
-	qsort(v, (size_t)n, sizeof *v, cmp_i64);
-	return (double)v[(long)(q * (double)(n - 1) + 0.5)];
+	qsort(v, (size_t)(n > 0 ? n : 0), sizeof *v, cmp_i64);
+	return sorted_percentile(v, n, q);
 }
 
 static long context_switches(void)
@@ -528,7 +538,7 @@ static void sleep_until(int64_t t)
 
 static struct result run_here(enum mode mode, enum impl impl, int w, long jobs)
 {
-	struct result res = {{0}, 0};
+	struct result res = {{0}, 0, {0}};
 	const struct ops *o = &ops[impl];
 	recs = calloc((size_t)jobs, sizeof *recs);
 	latency = mode == SPARSE || mode == TIMER
@@ -580,7 +590,10 @@ static struct result run_here(enum mode mode, enum impl impl, int w, long jobs)
 		res.v[0] = (double)jobs / ((double)elapsed / 1e9);
 	} else if (mode == SPARSE) {
 		res.v[0] = percentile(latency, jobs, 0.50) / 1000.0;
-		res.v[1] = percentile(latency, jobs, 0.99) / 1000.0;
+		res.v[1] = sorted_percentile(latency, jobs, 0.99) / 1000.0;
+		for (size_t i = 0; i < NQ; i++)
+			res.q[i] = sorted_percentile(latency, jobs,
+						     quantiles[i]) / 1000.0;
 	} else {
 		res.v[0] = (double)ticker.n;
 		res.v[1] = percentile(ticker.late, ticker.n, 0.99) / 1000.0;
@@ -599,7 +612,7 @@ static struct result run_once(enum mode mode, enum impl impl, int w, long jobs)
 	if (impl != UV)
 		return run_here(mode, impl, w, jobs);
 	int fds[2];
-	struct result res = {{0}, 0};
+	struct result res = {{0}, 0, {0}};
 	if (pipe(fds) != 0)
 		abort();
 	fflush(stdout);
@@ -656,6 +669,44 @@ static const struct mode_info modes[MODES] = {
 	       1, false},
 };
 
+#define NW 4
+static const int ws[NW] = {1, 2, 4, 16};
+/* The sparse rows' quantiles, median of the rounds: [w][impl][quantile]. */
+static double cdf[NW][IMPLS][NQ];
+
+/* The sparse latency distribution at W = 2 and 16 (tests/bench/plot.sh
+ * draws its CDF), from the rounds of the sparse table. */
+static void cdf_table(int runs_done, long jobs)
+{
+	char text[512];
+	snprintf(text, sizeof text,
+		 "The rounds of the sparse table above: each quantile of "
+		 "submit-to-start latency, in us, the median of %d rounds of "
+		 "%ld jobs.",
+		 runs_done, jobs);
+	const char *cols[2 + NQ] = {"W", "pool"};
+	static char names[NQ][16];
+	for (size_t i = 0; i < NQ; i++) {
+		snprintf(names[i], sizeof names[i], "p%g", quantiles[i] * 100);
+		cols[2 + i] = names[i];
+	}
+	md_table("pools compared, sparse: the latency distribution", text,
+		 cols, 2 + (int)NQ);
+	for (int wi = 0; wi < NW; wi++) {
+		if (ws[wi] != 2 && ws[wi] != 16)
+			continue;
+		for (int k = 0; k < IMPLS; k++) {
+			if (!impl_built[k])
+				continue;
+			char buf[100];
+			printf("| %d | %s |", ws[wi], impl_names[k]);
+			for (size_t i = 0; i < NQ; i++)
+				printf(" %s |", num(buf, cdf[wi][k][i]));
+			printf("\n");
+		}
+	}
+}
+
 static void table(enum mode mode, long jobs)
 {
 	const struct mode_info *m = &modes[mode];
@@ -677,10 +728,10 @@ static void table(enum mode mode, long jobs)
 	cols[ncols++] = "park_pool / this (min / median / max)";
 	md_table(m->title, text, cols, ncols);
 
-	int ws[] = {1, 2, 4, 16};
-	for (size_t wi = 0; wi < sizeof ws / sizeof ws[0]; wi++) {
+	for (int wi = 0; wi < NW; wi++) {
 		static double v[IMPLS][3][BENCH_MAX_ROUNDS];
 		static double csw[IMPLS][BENCH_MAX_ROUNDS];
+		static double q[IMPLS][NQ][BENCH_MAX_ROUNDS];
 		for (int k = 0; k < IMPLS; k++)
 			if (impl_built[k] && mode != IDLE) /* warm-up */
 				run_once(mode, (enum impl)k, ws[wi], jobs / 4 + 1);
@@ -692,8 +743,13 @@ static void table(enum mode mode, long jobs)
 				    run_once(mode, (enum impl)k, ws[wi], jobs);
 				for (int f = 0; f < 3; f++)
 					v[k][f][r] = res.v[f];
+				for (size_t i = 0; i < NQ; i++)
+					q[k][i][r] = res.q[i];
 				csw[k][r] = res.csw_per_job;
 			}
+		for (int k = 0; k < IMPLS; k++)
+			for (size_t i = 0; i < NQ; i++)
+				cdf[wi][k][i] = spread_of(q[k][i], runs).med;
 		for (int k = 0; k < IMPLS; k++) {
 			char buf[100];
 			printf("| %d | %s |", ws[wi], impl_names[k]);
@@ -723,6 +779,8 @@ static void table(enum mode mode, long jobs)
 			printf(" %s |\n", spread_str(buf, spread_of(ratio, runs)));
 		}
 	}
+	if (mode == SPARSE)
+		cdf_table(runs, jobs);
 }
 
 static int syscall_mode(const char *mode_name, const char *impl_name,

@@ -65,7 +65,7 @@ if ! has "Neither perf"; then
 fi
 check "pool: no wake on an empty idle set" sh -c "! grep -q unexpected '$report'"
 if [ -n "${PARK_PEERS_PROGRAM:-}" ]; then
-	check "pools compared: 4 tables" test "$(tables "## Pools compared (")" = 4
+	check "pools compared: 5 tables (the sparse CDF too)" test "$(tables "## Pools compared (")" = 5
 	if ! has "Neither perf"; then
 		check "pools compared: system calls for 32 configurations" \
 			test "$(section "## System calls per job, pools compared" | grep -c '^| [a-z]*, [a-zA-Z_]*, W=')" = 32
@@ -124,7 +124,7 @@ if command -v gnuplot >/dev/null 2>&1; then
 	check "each figure carries its report's run id" same_run "$report" \
 		"$figures/spin.svg" "$figures/fanout.svg" \
 		"$figures/pool-saturated.svg" "$figures/pool-sparse.svg" \
-		$(ls "$figures"/server.svg 2>/dev/null)
+		$(ls "$figures"/server.svg "$figures"/pool-sparse-cdf-w*.svg 2>/dev/null)
 	rm -rf "$figures"
 else
 	echo "# gnuplot not installed: figures not drawn (make bench needs it)"
