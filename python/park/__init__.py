@@ -31,8 +31,8 @@ from collections import deque, namedtuple
 
 from . import core as _core
 
-__all__ = ["Driver", "Handle", "IdleSet", "Parker", "Stats", "Unparker",
-           "Wake", "__version__"]
+__all__ = ["Driver", "Executor", "Handle", "IdleSet", "Parker", "Stats",
+           "Unparker", "Wake", "__version__"]
 
 #: The version of the libpark C library this module runs on.
 __version__ = _core.version_string()
@@ -760,3 +760,7 @@ class IdleSet(_OnDriver):
         if self._h is None:
             return "<park.IdleSet closed>"
         return f"<park.IdleSet {self._h.count()} idle>"
+
+
+# Last: it needs Driver. A concurrent.futures executor on libpark's pool.
+from .executor import Executor  # noqa: E402

@@ -1,0 +1,272 @@
+/*
+ * park.Executor's engine: a park_pool whose workers run Python items.
+ *
+ * The items wait here, in a ring of tuples under the GIL, not in the C
+ * pool's queue: a C job is only a wake-up ("drain"), which takes the GIL
+ * once and runs run(*item) for item after item while the ring has any.
+ * A worker that released the GIL after every item would hand it to the
+ * submitting thread and wait for it back (a switch interval) per item.
+ *
+ * Exactly once: an item leaves the ring once, under the GIL, to a drainer
+ * (which runs it) or to a shutdown that cancels (cancel(*item)). The ring
+ * is never left non-empty without a drainer to come: a submission wakes a
+ * worker unless a wake-up is queued already or every worker is inside an
+ * item (each will look at the ring again), and a drainer stops only when
+ * it found the ring empty, with no Python code between the look and the
+ * stop. Every counter below changes under the GIL.
+ *
+ * Each worker registers with the interpreter once, in on_start, and keeps
+ * its thread state (driver callbacks run there find it too). The last of
+ * the Python object and the workers' on_stop frees the pool: dropping the
+ * object never waits, whatever thread drops it (a worker cannot wait for
+ * itself, and at interpreter exit a worker cannot take the GIL).
+ */
+#include "config.h"
+
+#include <time.h>
+
+#include "park-py.h"
+
+struct park_py_pool {
+	park_pool *pool;
+	PyObject *run, *cancel;
+	/* Items not taken yet, oldest first. */
+	PyObject **ring;
+	size_t head, len, cap;
+	unsigned workers;
+	unsigned wakes;	  /* drain jobs queued, not yet started */
+	unsigned busy;	  /* drainers inside an item */
+	unsigned stopped; /* workers whose on_stop ran */
+	bool closed;	  /* shut down: no more items */
+	bool dropped;	  /* the Python object is gone */
+};
+
+/* A worker's thread state, kept from on_start to on_stop. */
+static _Thread_local PyThreadState *worker_state;
+static _Thread_local PyGILState_STATE worker_gil;
+
+/* A busy drainer gives the worker back to the C pool this often, so that
+ * it serves the driver's loop between items (poll_ns). */
+#define DRAIN_SLICE_NS 1000000
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int ring_push(Pool *p, PyObject *item)
+{
+	if (p->len == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		PyObject **ring = malloc(cap * sizeof *ring);
+		if (!ring)
+			return -ENOMEM;
+		for (size_t i = 0; i < p->len; i++)
+			ring[i] = p->ring[(p->head + i) % p->cap];
+		free(p->ring);
+		p->ring = ring;
+		p->head = 0;
+		p->cap = cap;
+	}
+	Py_INCREF(item);
+	p->ring[(p->head + p->len++) % p->cap] = item;
+	return 0;
+}
+
+/* The oldest item (the ring's reference), or NULL. */
+static PyObject *ring_pop(Pool *p)
+{
+	if (p->len == 0)
+		return NULL;
+	PyObject *item = p->ring[p->head];
+	p->head = (p->head + 1) % p->cap;
+	p->len--;
+	return item;
+}
+
+static void drain(void *arg);
+
+static int resubmit(Pool *p)
+{
+	int r = park_pool_submit(p->pool, drain, p);
+	if (r == 0)
+		p->wakes++;
+	return r;
+}
+
+/* Wakes a worker unless one is coming or all are inside items. */
+static int wake(Pool *p)
+{
+	return p->wakes > 0 || p->busy >= p->workers ? 0 : resubmit(p);
+}
+
+static void drain(void *arg)
+{
+	Pool *p = arg;
+	PyEval_RestoreThread(worker_state);
+	p->wakes--;
+	int64_t until = now_ns() + DRAIN_SLICE_NS;
+	PyObject *item;
+	while ((item = ring_pop(p))) {
+		p->busy++;
+		/* Work left: another worker, as long as one is free. */
+		if (p->len > 0)
+			(void)wake(p);
+		PyObject *r = PyObject_Call(p->run, item, NULL);
+		if (r)
+			Py_DECREF(r);
+		else
+			PyErr_WriteUnraisable(p->run);
+		Py_DECREF(item);
+		p->busy--;
+		if (p->len > 0 && now_ns() >= until) {
+			/* The rest goes to a wake-up queued already or resubmitted;
+			 * a pool shut down refuses one, and this drainer goes on. */
+			if (p->wakes > 0 || resubmit(p) == 0)
+				break;
+			until = now_ns() + DRAIN_SLICE_NS;
+		}
+	}
+	worker_state = PyEval_SaveThread();
+}
+
+static void pool_free(Pool *p)
+{
+	PyObject *item;
+	park_pool_unref(p->pool);
+	while ((item = ring_pop(p)))
+		Py_DECREF(item);
+	free(p->ring);
+	Py_DECREF(p->run);
+	Py_DECREF(p->cancel);
+	free(p);
+}
+
+static int on_start(void *user, unsigned index)
+{
+	(void)user;
+	(void)index;
+	if (park_py_finalizing())
+		return -ESHUTDOWN;
+	worker_gil = PyGILState_Ensure();
+	worker_state = PyEval_SaveThread();
+	return 0;
+}
+
+static void on_stop(void *user, unsigned index)
+{
+	Pool *p = user;
+	(void)index;
+	/* A thread that takes the GIL now never returns. */
+	if (park_py_finalizing())
+		return;
+	PyEval_RestoreThread(worker_state);
+	if (++p->stopped == p->workers && p->dropped && p->pool)
+		pool_free(p);
+	PyGILState_Release(worker_gil);
+}
+
+/* A wake-up not started, handed back with the GIL held (below). */
+static void on_cancel(void *user, park_job_fn *fn, void *arg)
+{
+	Pool *p = user;
+	(void)fn;
+	(void)arg;
+	p->wakes--;
+}
+
+Pool *park_py_pool_new(Driver *d, unsigned workers, PyObject *run,
+		       PyObject *cancel)
+{
+	Pool *p = calloc(1, sizeof *p);
+	if (!p)
+		return park_py_fail(NULL, ENOMEM);
+	struct park_pool_options o = {
+	    .size = sizeof o,
+	    .workers = workers,
+	    .driver = d->driver,
+	    .on_start = on_start,
+	    .on_stop = on_stop,
+	    .on_cancel = on_cancel,
+	    .user = p,
+	};
+	park_pool *pool;
+	int err;
+	p->workers = workers;
+	/* The workers' start hooks take the GIL. */
+	Py_BEGIN_ALLOW_THREADS
+	pool = park_pool_new(&o);
+	err = errno;
+	Py_END_ALLOW_THREADS
+	if (!pool)
+		return park_py_fail(p, err);
+	Py_INCREF(run);
+	Py_INCREF(cancel);
+	p->run = run;
+	p->cancel = cancel;
+	p->pool = pool;
+	return p;
+}
+
+void park_py_pool_drop(Pool *p)
+{
+	p->dropped = p->closed = true;
+	/* Stops the workers once the ring is empty, without waiting. */
+	int r = park_pool_shutdown(p->pool, PARK_POOL_DRAIN, 0);
+	if (r == -ECHILD || p->stopped == p->workers)
+		pool_free(p);
+}
+
+int park_py_pool_submit(Pool *p, PyObject *item)
+{
+	if (p->closed)
+		return -ESHUTDOWN;
+	int r = ring_push(p, item);
+	if (r == 0 && (r = wake(p)) < 0)
+		Py_DECREF(p->ring[(p->head + --p->len) % p->cap]);
+	return r;
+}
+
+/* Hands every item not taken to cancel(*item), oldest first. */
+static void cancel_all(Pool *p)
+{
+	PyObject *item;
+	while ((item = ring_pop(p))) {
+		PyObject *r = PyObject_Call(p->cancel, item, NULL);
+		if (r)
+			Py_DECREF(r);
+		else
+			PyErr_WriteUnraisable(p->cancel);
+		Py_DECREF(item);
+	}
+}
+
+int park_py_pool_shutdown(Pool *p, bool cancel, bool wait)
+{
+	int r;
+	p->closed = true;
+	if (cancel) {
+		cancel_all(p);
+		/* Hands the wake-ups back here, with the GIL (on_cancel),
+		 * without waiting; the loop below waits. */
+		r = park_pool_shutdown(p->pool, PARK_POOL_CANCEL, 0);
+		if (r != -ETIMEDOUT && r != -EINPROGRESS && r != 0)
+			return r;
+	}
+	for (;;) {
+		Py_BEGIN_ALLOW_THREADS
+		r = park_pool_shutdown(p->pool, PARK_POOL_DRAIN,
+				       wait ? park_py_slice_ns : 0);
+		Py_END_ALLOW_THREADS
+		if (r == -EINPROGRESS)
+			return 1;
+		if (r != -ETIMEDOUT)
+			return r;
+		if (!wait)
+			return 0;
+		if (PyErr_CheckSignals() < 0)
+			return PARK_BINDING_ERROR_SET;
+	}
+}
