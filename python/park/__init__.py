@@ -764,3 +764,5 @@ class IdleSet(_OnDriver):
 
 # Last: it needs Driver. A concurrent.futures executor on libpark's pool.
 from .executor import Executor  # noqa: E402
+
+Executor.__module__ = __name__
