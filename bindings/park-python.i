@@ -188,8 +188,9 @@ PARK_RAISE_ON_NULL(Event::Event)
 typedef struct {} Pool;
 PARK_RAISE_ON_NULL(Pool::Pool)
 %extend Pool {
-	Pool(Driver *driver, unsigned workers, PyObject *run, PyObject *cancel) {
-		return park_py_pool_new(driver, workers, run, cancel);
+	Pool(Driver *driver, unsigned workers, PyObject *run, PyObject *cancel,
+	     PyObject *init) {
+		return park_py_pool_new(driver, workers, run, cancel, init);
 	}
 	~Pool() { park_py_pool_drop($self); }
 	park_result submit(PyObject *item) {

@@ -30,6 +30,9 @@
 struct park_py_pool {
 	park_pool *pool;
 	PyObject *run, *cancel;
+	/* Called on each worker as it starts (or NULL); the first exception
+	 * it raised, for the thread that makes the pool. */
+	PyObject *init, *init_error;
 	/* Items not taken yet, oldest first. */
 	PyObject **ring;
 	size_t head, len, cap;
@@ -139,6 +142,7 @@ static void pool_free(Pool *p)
 	while ((item = ring_pop(p)))
 		Py_DECREF(item);
 	free(p->ring);
+	Py_XDECREF(p->init);
 	Py_DECREF(p->run);
 	Py_DECREF(p->cancel);
 	free(p);
@@ -146,11 +150,32 @@ static void pool_free(Pool *p)
 
 static int on_start(void *user, unsigned index)
 {
-	(void)user;
+	Pool *p = user;
 	(void)index;
 	if (park_py_finalizing())
 		return -ESHUTDOWN;
-	worker_gil = PyGILState_Ensure();
+	PyGILState_STATE gil = PyGILState_Ensure();
+	PyObject *r = p->init ? PyObject_CallFunctionObjArgs(p->init, NULL)
+			      : Py_None;
+	if (!r) {
+		PyObject *type, *value, *traceback;
+		PyErr_Fetch(&type, &value, &traceback);
+		PyErr_NormalizeException(&type, &value, &traceback);
+		if (value && traceback)
+			PyException_SetTraceback(value, traceback);
+		if (!p->init_error && value) {
+			Py_INCREF(value);
+			p->init_error = value;
+		}
+		Py_XDECREF(type);
+		Py_XDECREF(value);
+		Py_XDECREF(traceback);
+		PyGILState_Release(gil);
+		return -ECANCELED;
+	}
+	if (p->init)
+		Py_DECREF(r);
+	worker_gil = gil;
 	worker_state = PyEval_SaveThread();
 	return 0;
 }
@@ -177,8 +202,20 @@ static void on_cancel(void *user, park_job_fn *fn, void *arg)
 	p->wakes--;
 }
 
+/* The first exception of the start hooks, raised here; or errno's. */
+static Pool *start_failed(Pool *p, int err)
+{
+	if (p->init_error) {
+		PyErr_SetObject((PyObject *)Py_TYPE(p->init_error), p->init_error);
+		Py_DECREF(p->init_error);
+		err = -PARK_BINDING_ERROR_SET;
+	}
+	Py_XDECREF(p->init);
+	return park_py_fail(p, err);
+}
+
 Pool *park_py_pool_new(Driver *d, unsigned workers, PyObject *run,
-		       PyObject *cancel)
+		       PyObject *cancel, PyObject *init)
 {
 	Pool *p = calloc(1, sizeof *p);
 	if (!p)
@@ -195,13 +232,17 @@ Pool *park_py_pool_new(Driver *d, unsigned workers, PyObject *run,
 	park_pool *pool;
 	int err;
 	p->workers = workers;
+	if (init != Py_None) {
+		Py_INCREF(init);
+		p->init = init;
+	}
 	/* The workers' start hooks take the GIL. */
 	Py_BEGIN_ALLOW_THREADS
 	pool = park_pool_new(&o);
 	err = errno;
 	Py_END_ALLOW_THREADS
 	if (!pool)
-		return park_py_fail(p, err);
+		return start_failed(p, err);
 	Py_INCREF(run);
 	Py_INCREF(cancel);
 	p->run = run;

@@ -4,7 +4,7 @@
 import concurrent.futures
 import enum
 from types import TracebackType
-from typing import Any, Callable, NamedTuple, Optional, Protocol, Type, TypeVar, Union
+from typing import Any, Callable, NamedTuple, Optional, Protocol, Tuple, Type, TypeVar, Union
 
 __version__: str
 
@@ -105,7 +105,9 @@ class IdleSet(_Closable):
 
 class Executor(concurrent.futures.Executor):
     def __init__(self, max_workers: Optional[int] = None,
-                 driver: Optional[Driver] = None) -> None: ...
+                 driver: Optional[Driver] = None, *,
+                 initializer: Optional[Callable[..., object]] = None,
+                 initargs: Tuple[Any, ...] = ()) -> None: ...
     @property
     def driver(self) -> Driver: ...
     @property

@@ -87,9 +87,14 @@ class Executor(_cf.Executor):
     :func:`concurrent.futures.wait` and
     :func:`~concurrent.futures.as_completed` work.
 
-    ``Executor(max_workers=None, driver=None)``: ``max_workers`` threads
-    (1 to 1024; None: ``min(32, os.cpu_count() + 4)``, as
-    ``ThreadPoolExecutor``), all started at once. An idle worker sleeps in
+    ``Executor(max_workers=None, driver=None, *, initializer=None,
+    initargs=())``: ``max_workers`` threads (1 to 1024; None:
+    ``min(32, os.cpu_count() + 4)``, as ``ThreadPoolExecutor``), all
+    started before the constructor returns, each calling
+    ``initializer(*initargs)`` first if given; an exception from it comes
+    out of the constructor (the first, if several raised), with no
+    executor made, where ``ThreadPoolExecutor`` would break later. An idle
+    worker sleeps in
     ``driver``'s loop (a :class:`park.Driver`; None: a new one, see
     :attr:`driver`) and runs its callbacks (``call_later``,
     ``add_reader``, ...) while the program only waits on futures; a busy
@@ -108,9 +113,17 @@ class Executor(_cf.Executor):
     raise RuntimeError there; make a new executor in the child.
     """
 
-    def __init__(self, max_workers=None, driver=None):
+    def __init__(self, max_workers=None, driver=None, *, initializer=None,
+                 initargs=()):
         from . import Driver
         workers = _max_workers(max_workers)
+        init = None
+        if initializer is not None:
+            if not callable(initializer):
+                raise TypeError(f"initializer must be callable or None, "
+                                f"not {type(initializer).__name__}")
+            initargs = tuple(initargs)
+            init = lambda: initializer(*initargs)  # noqa: E731
         if driver is None:
             driver = Driver()
         elif not isinstance(driver, Driver):
@@ -120,7 +133,8 @@ class Executor(_cf.Executor):
         self._forks = _forks
         self._driver = driver
         self._max_workers = workers
-        self._pool = _core.Pool(driver._handle(), workers, _run, _cancel)
+        self._pool = _core.Pool(driver._handle(), workers, _run, _cancel,
+                                init)
         _live.add(self)
 
     @property

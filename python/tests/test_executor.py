@@ -263,6 +263,41 @@ class TestBadInput(unittest.TestCase):
             self.assertEqual(ex.submit(int, "5").result(LONG), 5)
 
 
+class TestInitializer(unittest.TestCase):
+    def test_runs_once_in_each_worker_before_any_call(self):
+        seen, local = [], threading.local()
+
+        def init(tag):
+            local.tag = tag
+            seen.append(threading.get_ident())
+
+        with park.Executor(3, initializer=init, initargs=("set",)) as ex:
+            self.assertEqual(len(seen), 3)  # all before the constructor
+            self.assertEqual(len(set(seen)), 3)
+            tags = ex.map(lambda _: (local.tag, threading.get_ident()),
+                          range(50))
+            for tag, ident in tags:
+                self.assertEqual(tag, "set")
+                self.assertIn(ident, seen)
+
+    def test_an_exception_comes_out_of_the_constructor(self):
+        before = threads_now()
+        calls = []
+
+        def init():
+            calls.append(1)
+            raise LookupError("no config")
+
+        with self.assertRaisesRegex(LookupError, "no config"):
+            park.Executor(2, initializer=init)
+        self.assertGreaterEqual(len(calls), 1)
+        self.assertTrue(fixtures.wait_for(lambda: threads_now() == before))
+
+    def test_not_callable(self):
+        with self.assertRaises(TypeError):
+            park.Executor(1, initializer=42)
+
+
 class TestDriverCallbacks(unittest.TestCase):
     def test_idle_workers_serve_call_later_and_add_reader(self):
         with park.Executor(2) as ex:
@@ -303,11 +338,33 @@ class TestDriverCallbacks(unittest.TestCase):
             with park.Executor(1) as ex:
                 ex.driver.call_later(0, lambda: 1 / 0)
                 self.assertTrue(got.wait(LONG))
+                got.clear()
+                # A posted function's too; the one posted after it runs.
+                after = cf.Future()
+                ex.driver.call_soon_threadsafe(lambda: {}["missing"])
+                ex.driver.call_soon_threadsafe(after.set_result, "ran")
+                self.assertEqual(after.result(LONG), "ran")
+                self.assertTrue(got.wait(LONG))
                 # The worker lives on.
                 self.assertEqual(ex.submit(int, "1").result(LONG), 1)
         finally:
             sys.unraisablehook = old
-        self.assertEqual(seen, [ZeroDivisionError])
+        self.assertEqual(seen, [ZeroDivisionError, KeyError])
+
+    def test_shutdown_from_a_callback_on_a_worker_does_not_wait(self):
+        ex = park.Executor(2)
+        gate = threading.Event()
+        busy = ex.submit(gate.wait, LONG)
+        returned = cf.Future()
+        ex.driver.call_later(
+            0, lambda: returned.set_result(ex.shutdown(wait=True)))
+        self.assertIsNone(returned.result(LONG))
+        self.assertFalse(busy.done())
+        with self.assertRaises(RuntimeError):
+            ex.submit(int)
+        gate.set()
+        ex.shutdown(wait=True)
+        self.assertTrue(busy.result(0))
 
 
 class TestProcess(unittest.TestCase):
