@@ -21,6 +21,7 @@ _MAX_WORKERS = 1024
 _exiting = False
 _forks = 0
 _live = weakref.WeakSet()
+_Future = _cf.Future
 
 
 def _after_fork_in_child():
@@ -135,6 +136,7 @@ class Executor(_cf.Executor):
         self._max_workers = workers
         self._pool = _core.Pool(driver._handle(), workers, _run, _cancel,
                                 init)
+        self._submit = self._pool.submit
         _live.add(self)
 
     @property
@@ -160,23 +162,24 @@ class Executor(_cf.Executor):
         driver callbacks of this executor included. Raises TypeError for a
         non-callable ``fn`` and RuntimeError after :meth:`shutdown`, at
         interpreter exit, and in a forked child."""
-        if self._shutdown or _exiting:
-            self._check_process()
-            if _exiting:
-                raise RuntimeError("cannot schedule new futures after "
-                                   "interpreter shutdown")
-            raise RuntimeError("cannot schedule new futures after shutdown")
+        if self._shutdown or _exiting or self._forks != _forks:
+            self._refuse()
         if not callable(fn):
             raise TypeError(f"fn must be callable, not {type(fn).__name__}")
-        if self._forks != _forks:
-            self._check_process()
-        future = _cf.Future()
+        future = _Future()
         try:
-            self._pool.submit((future, fn, args, kwargs))
+            self._submit((future, fn, args, kwargs))
         except RuntimeError:  # a shutdown in another thread came first
             raise RuntimeError("cannot schedule new futures after "
                                "shutdown") from None
         return future
+
+    def _refuse(self):
+        self._check_process()
+        if _exiting:
+            raise RuntimeError("cannot schedule new futures after "
+                               "interpreter shutdown")
+        raise RuntimeError("cannot schedule new futures after shutdown")
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         """Refuse new calls; with ``cancel_futures``, cancel those not
