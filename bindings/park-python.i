@@ -196,7 +196,8 @@ PARK_RAISE_ON_NULL(Pool::Pool)
 	park_result submit(PyObject *item) {
 		return park_py_pool_submit($self, item);
 	}
-	/* 1 on a worker of the pool, which does not wait. */
+	/* 0: the workers left; 1: on a worker, which does not wait; 2: not
+	 * yet (wait false). */
 	park_result shutdown(bool cancel, bool wait) {
 		return park_py_pool_shutdown($self, cancel, wait);
 	}

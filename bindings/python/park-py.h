@@ -155,8 +155,9 @@ void park_py_pool_drop(Pool *p);
 int park_py_pool_submit(Pool *p, PyObject *item);
 /* Refuses new items, cancels those not taken if cancel says so, and if
  * wait says so waits for the workers to leave (in slices, checking for
- * signals between them): 0, or 1 on a worker of the pool, which cannot
- * wait for itself and does not. */
+ * signals between them): 0 once they have left, 1 on a worker of the pool
+ * (which cannot wait for itself and does not), 2 when they have not and
+ * wait said not to. */
 int park_py_pool_shutdown(Pool *p, bool cancel, bool wait);
 
 #endif

@@ -306,7 +306,7 @@ int park_py_pool_shutdown(Pool *p, bool cancel, bool wait)
 		if (r != -ETIMEDOUT)
 			return r;
 		if (!wait)
-			return 0;
+			return 2;
 		if (PyErr_CheckSignals() < 0)
 			return PARK_BINDING_ERROR_SET;
 	}

@@ -7,6 +7,7 @@ one sleeps in the Driver's loop and runs its callbacks.
 
 import concurrent.futures as _cf
 import os
+import sys
 import threading
 import weakref
 
@@ -21,6 +22,9 @@ _MAX_WORKERS = 1024
 _exiting = False
 _forks = 0
 _live = weakref.WeakSet()
+# The core pools of executors dropped while their workers still ran: the
+# exit hook waits for them too, as for live executors.
+_draining = set()
 _Future = _cf.Future
 
 
@@ -40,6 +44,16 @@ def _exit_hook():
     for executor in list(_live):
         if executor._forks == _forks:
             executor.shutdown(wait=True)
+    for pool in list(_draining):
+        pool.shutdown(False, True)
+        _draining.discard(pool)
+
+
+def _reap():
+    # Forgets the dropped executors' pools whose workers have left.
+    for pool in list(_draining):
+        if pool.shutdown(False, False) == 0:
+            _draining.discard(pool)
 
 
 if hasattr(threading, "_register_atexit"):  # 3.9: before threads are joined
@@ -107,9 +121,9 @@ class Executor(_cf.Executor):
     between them, so tiny calls cost no GIL hand-off each. Calls start in
     the order submitted. An executor dropped without :meth:`shutdown`
     runs what was queued, then its workers leave; at interpreter exit every
-    live executor is shut down with ``wait=True`` (a call that never
-    returns then keeps the process from exiting, as with
-    ``ThreadPoolExecutor``). In a child made by :func:`os.fork` the
+    live executor is shut down with ``wait=True``, and the calls queued on
+    dropped ones run too (a call that never returns then keeps the process
+    from exiting, as with ``ThreadPoolExecutor``). In a child made by :func:`os.fork` the
     executor's threads do not exist: :meth:`submit` and :meth:`shutdown`
     raise RuntimeError there; make a new executor in the child.
     """
@@ -133,6 +147,8 @@ class Executor(_cf.Executor):
         self._shutdown = False
         self._forks = _forks
         self._driver = driver
+        if _draining and _forks == self._forks:
+            _reap()
         self._max_workers = workers
         self._pool = _core.Pool(driver._handle(), workers, _run, _cancel,
                                 init)
@@ -193,6 +209,15 @@ class Executor(_cf.Executor):
         self._check_process()
         self._shutdown = True
         self._pool.shutdown(bool(cancel_futures), bool(wait))
+
+    def __del__(self):
+        # Dropped: what was queued still runs, then the workers leave;
+        # until they have, the exit hook must know of the pool.
+        pool = getattr(self, "_pool", None)
+        if pool is None or self._forks != _forks or sys.is_finalizing():
+            return
+        if pool.shutdown(False, False) != 0:
+            _draining.add(pool)
 
     def __repr__(self):
         state = "shut down" if self._shutdown else "running"

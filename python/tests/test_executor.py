@@ -415,6 +415,19 @@ class TestProcess(unittest.TestCase):
         self.assertEqual((status, out), (0, "exiting\nran\n"), err)
         self.assertEqual(err, "")
 
+    def test_interpreter_exit_after_dropping_a_busy_executor(self):
+        # Its queued calls still run, as ThreadPoolExecutor's do.
+        status, out, err = run_script("""
+            import time, park
+            ex = park.Executor(1)
+            ex.submit(time.sleep, 0.3)
+            ex.submit(print, "ran", flush=True)
+            del ex
+            print("exiting", flush=True)
+        """)
+        self.assertEqual((status, out), (0, "exiting\nran\n"), err)
+        self.assertEqual(err, "")
+
     def test_fork_child_gets_a_clear_error(self):
         status, out, err = run_script("""
             import os, park
