@@ -31,6 +31,8 @@ _Future = _cf.Future
 def _after_fork_in_child():
     global _forks
     _forks += 1
+    # The parent's, whose threads are not here: nothing to wait for.
+    _draining.clear()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -430,10 +430,16 @@ class TestProcess(unittest.TestCase):
 
     def test_fork_child_gets_a_clear_error(self):
         status, out, err = run_script("""
-            import os, park
+            import os, threading, park
             ex = park.Executor(2)
             assert ex.submit(int, "1").result() == 1
+            # And one dropped while busy, which the exit hook waits for.
+            gate = threading.Event()
+            dropped = park.Executor(1)
+            dropped.submit(gate.wait, 30)
+            del dropped
             pid = os.fork()
+            gate.set()
             if pid == 0:
                 msgs = []
                 for call in (lambda: ex.submit(int), ex.shutdown):
