@@ -29,6 +29,7 @@
 
 struct park_py_pool {
 	park_pool *pool;
+	park_driver *driver; /* the pool's reference keeps it */
 	PyObject *run, *cancel;
 	/* Called on each worker as it starts (or NULL); the first exception
 	 * it raised, for the thread that makes the pool. */
@@ -44,12 +45,17 @@ struct park_py_pool {
 	bool dropped;	  /* the Python object is gone */
 };
 
-/* A worker's thread state, kept from on_start to on_stop. */
+/* A worker's thread state, kept from on_start to on_stop, and a parker of
+ * its own on the driver, for the polls of a long drain (the pool's parker
+ * for this thread is the pool's). */
 static _Thread_local PyThreadState *worker_state;
 static _Thread_local PyGILState_STATE worker_gil;
+static _Thread_local park_parker *worker_parker;
 
-/* A busy drainer gives the worker back to the C pool this often, so that
- * it serves the driver's loop between items (poll_ns). */
+/* A drainer with items left serves the driver's loop this often between
+ * them, as the C pool does between its jobs (poll_ns), so that callbacks
+ * are served while the ring keeps the worker busy, a shutdown's drain
+ * included. */
 #define DRAIN_SLICE_NS 1000000
 
 static int64_t now_ns(void)
@@ -91,18 +97,15 @@ static PyObject *ring_pop(Pool *p)
 
 static void drain(void *arg);
 
-static int resubmit(Pool *p)
+/* Wakes a worker unless one is coming or all are inside items. */
+static int wake(Pool *p)
 {
+	if (p->wakes > 0 || p->busy >= p->workers)
+		return 0;
 	int r = park_pool_submit(p->pool, drain, p);
 	if (r == 0)
 		p->wakes++;
 	return r;
-}
-
-/* Wakes a worker unless one is coming or all are inside items. */
-static int wake(Pool *p)
-{
-	return p->wakes > 0 || p->busy >= p->workers ? 0 : resubmit(p);
 }
 
 static void drain(void *arg)
@@ -125,10 +128,9 @@ static void drain(void *arg)
 		Py_DECREF(item);
 		p->busy--;
 		if (p->len > 0 && now_ns() >= until) {
-			/* The rest goes to a wake-up queued already or resubmitted;
-			 * a pool shut down refuses one, and this drainer goes on. */
-			if (p->wakes > 0 || resubmit(p) == 0)
-				break;
+			worker_state = PyEval_SaveThread();
+			park_parker_park_timeout(worker_parker, 0);
+			PyEval_RestoreThread(worker_state);
 			until = now_ns() + DRAIN_SLICE_NS;
 		}
 	}
@@ -154,6 +156,8 @@ static int on_start(void *user, unsigned index)
 	(void)index;
 	if (park_py_finalizing())
 		return -ESHUTDOWN;
+	if (!(worker_parker = park_parker_new(p->driver)))
+		return -errno;
 	PyGILState_STATE gil = PyGILState_Ensure();
 	PyObject *r = p->init ? PyObject_CallFunctionObjArgs(p->init, NULL)
 			      : Py_None;
@@ -171,6 +175,7 @@ static int on_start(void *user, unsigned index)
 		Py_XDECREF(value);
 		Py_XDECREF(traceback);
 		PyGILState_Release(gil);
+		park_parker_unref(worker_parker);
 		return -ECANCELED;
 	}
 	if (p->init)
@@ -184,6 +189,7 @@ static void on_stop(void *user, unsigned index)
 {
 	Pool *p = user;
 	(void)index;
+	park_parker_unref(worker_parker);
 	/* A thread that takes the GIL now never returns. */
 	if (park_py_finalizing())
 		return;
@@ -232,6 +238,7 @@ Pool *park_py_pool_new(Driver *d, unsigned workers, PyObject *run,
 	park_pool *pool;
 	int err;
 	p->workers = workers;
+	p->driver = d->driver;
 	if (init != Py_None) {
 		Py_INCREF(init);
 		p->init = init;

@@ -317,6 +317,21 @@ class TestDriverCallbacks(unittest.TestCase):
                 os.close(r)
                 os.close(w)
 
+    def test_a_busy_worker_serves_the_driver_between_calls(self):
+        # The one worker has 100 calls of at least 1 ms queued: a timer
+        # due after 10 ms runs between two of them, not after the last.
+        order = []
+        with park.Executor(1) as ex:
+            gate = threading.Event()
+            ex.submit(gate.wait, LONG)
+            for i in range(100):
+                ex.submit(lambda i=i: (order.append(i), time.sleep(0.001)))
+            ex.driver.call_later(0.01, order.append, "timer")
+            gate.set()
+        self.assertIn("timer", order)
+        self.assertEqual([x for x in order if x != "timer"], list(range(100)))
+        self.assertNotEqual(order[-1], "timer")
+
     def test_a_driver_given(self):
         d = park.Driver()
         with park.Executor(1, driver=d) as ex:
