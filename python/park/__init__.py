@@ -323,7 +323,9 @@ class Driver(_Handle):
     registered on it run inside the park of whichever thread holds it: with
     the GIL, one at a time. An exception from a callback ends that park and
     is raised from its ``park()``; the callbacks still due in the same loop
-    iteration run in the next park.
+    iteration run in the next park. A callback that runs outside any
+    Python park (on a :class:`park.Executor`'s worker) reports its
+    exception to :func:`sys.unraisablehook` instead.
     """
 
     # _events: every registered Handle, which keeps it (and through it
