@@ -142,8 +142,8 @@ void park_py_idle_forget(Parker *pk);
 /* --- pool.c --------------------------------------------------------------- */
 
 typedef struct park_py_pool Pool;
-/* workers threads on d's driver, each calling init() as it starts (None:
- * nothing). An item (a tuple) runs as run(*item) on a worker; one a
+/* workers threads on d's driver, each calling init(index) as it starts
+ * (None: nothing; index 0 to workers - 1). An item (a tuple) runs as run(*item) on a worker; one a
  * shutdown takes back goes to cancel(*item). NULL with errno; an init
  * that raised: its exception set, errno -PARK_BINDING_ERROR_SET. */
 Pool *park_py_pool_new(Driver *d, unsigned workers, PyObject *run,

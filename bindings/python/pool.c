@@ -31,8 +31,8 @@ struct park_py_pool {
 	park_pool *pool;
 	park_driver *driver; /* the pool's reference keeps it */
 	PyObject *run, *cancel;
-	/* Called on each worker as it starts (or NULL); the first exception
-	 * it raised, for the thread that makes the pool. */
+	/* init(index), called on each worker as it starts (or NULL); the
+	 * first exception it raised, for the thread that makes the pool. */
 	PyObject *init, *init_error;
 	/* Items not taken yet, oldest first. */
 	PyObject **ring;
@@ -153,14 +153,17 @@ static void pool_free(Pool *p)
 static int on_start(void *user, unsigned index)
 {
 	Pool *p = user;
-	(void)index;
 	if (park_py_finalizing())
 		return -ESHUTDOWN;
 	if (!(worker_parker = park_parker_new(p->driver)))
 		return -errno;
 	PyGILState_STATE gil = PyGILState_Ensure();
-	PyObject *r = p->init ? PyObject_CallFunctionObjArgs(p->init, NULL)
-			      : Py_None;
+	PyObject *r = Py_None, *i = NULL;
+	if (p->init) {
+		i = PyLong_FromUnsignedLong(index);
+		r = i ? PyObject_CallFunctionObjArgs(p->init, i, NULL) : NULL;
+		Py_XDECREF(i);
+	}
 	if (!r) {
 		PyObject *type, *value, *traceback;
 		PyErr_Fetch(&type, &value, &traceback);

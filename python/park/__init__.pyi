@@ -106,6 +106,7 @@ class IdleSet(_Closable):
 class Executor(concurrent.futures.Executor):
     def __init__(self, max_workers: Optional[int] = None,
                  driver: Optional[Driver] = None, *,
+                 thread_name_prefix: str = "",
                  initializer: Optional[Callable[..., object]] = None,
                  initargs: Tuple[Any, ...] = ()) -> None: ...
     @property

@@ -98,20 +98,41 @@ def _max_workers(value):
     return value
 
 
+def _start_hook(prefix, initializer, initargs):
+    """What each worker calls with its index as it starts, or None."""
+    if not isinstance(prefix, str):
+        raise TypeError(f"thread_name_prefix must be a str, "
+                        f"not {type(prefix).__name__}")
+    if initializer is not None and not callable(initializer):
+        raise TypeError(f"initializer must be callable or None, "
+                        f"not {type(initializer).__name__}")
+    if not prefix and initializer is None:
+        return None
+    initargs = tuple(initargs)
+
+    def start(index):
+        if prefix:
+            threading.current_thread().name = f"{prefix}_{index}"
+        if initializer is not None:
+            initializer(*initargs)
+    return start
+
+
 class Executor(_cf.Executor):
     """A :class:`concurrent.futures.Executor` whose workers are libpark's
     C threads; its futures are :class:`concurrent.futures.Future`, so
     :func:`concurrent.futures.wait` and
     :func:`~concurrent.futures.as_completed` work.
 
-    ``Executor(max_workers=None, driver=None, *, initializer=None,
-    initargs=())``: ``max_workers`` threads (1 to 1024; None:
-    ``min(32, os.cpu_count() + 4)``, as ``ThreadPoolExecutor``), all
-    started before the constructor returns, each calling
-    ``initializer(*initargs)`` first if given; an exception from it comes
-    out of the constructor (the first, if several raised), with no
-    executor made, where ``ThreadPoolExecutor`` would break later. An idle
-    worker sleeps in
+    ``Executor(max_workers=None, driver=None, *, thread_name_prefix='',
+    initializer=None, initargs=())``: ``max_workers`` threads (1 to 1024;
+    None: ``min(32, os.cpu_count() + 4)``, as ``ThreadPoolExecutor``), all
+    started before the constructor returns. With a ``thread_name_prefix``,
+    worker i is named ``f"{prefix}_{i}"`` (``threading.current_thread()``
+    in it, so in logging too). Each calls ``initializer(*initargs)`` first
+    if given; an exception from it comes out of the constructor (the
+    first, if several raised), with no executor made, where
+    ``ThreadPoolExecutor`` would break later. An idle worker sleeps in
     ``driver``'s loop (a :class:`park.Driver`; None: a new one, see
     :attr:`driver`) and runs its callbacks (``call_later``,
     ``add_reader``, ...) while the program only waits on futures; a busy
@@ -130,17 +151,11 @@ class Executor(_cf.Executor):
     raise RuntimeError there; make a new executor in the child.
     """
 
-    def __init__(self, max_workers=None, driver=None, *, initializer=None,
-                 initargs=()):
+    def __init__(self, max_workers=None, driver=None, *,
+                 thread_name_prefix="", initializer=None, initargs=()):
         from . import Driver
         workers = _max_workers(max_workers)
-        init = None
-        if initializer is not None:
-            if not callable(initializer):
-                raise TypeError(f"initializer must be callable or None, "
-                                f"not {type(initializer).__name__}")
-            initargs = tuple(initargs)
-            init = lambda: initializer(*initargs)  # noqa: E731
+        init = _start_hook(thread_name_prefix, initializer, initargs)
         if driver is None:
             driver = Driver()
         elif not isinstance(driver, Driver):

@@ -297,6 +297,15 @@ class TestInitializer(unittest.TestCase):
         with self.assertRaises(TypeError):
             park.Executor(1, initializer=42)
 
+    def test_thread_name_prefix(self):
+        with park.Executor(2, thread_name_prefix="io") as ex:
+            names = {ex.submit(lambda: threading.current_thread().name)
+                     .result(LONG) for _ in range(20)}
+        self.assertLessEqual(names, {"io_0", "io_1"})
+        self.assertTrue(names)
+        with self.assertRaises(TypeError):
+            park.Executor(1, thread_name_prefix=3)
+
 
 class TestDriverCallbacks(unittest.TestCase):
     def test_idle_workers_serve_call_later_and_add_reader(self):

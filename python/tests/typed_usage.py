@@ -78,7 +78,10 @@ def main() -> None:
         driver.shutdown()
         a.close()
         b.close()
-    with park.Executor(2, driver=park.Driver()) as ex:
+    started: List[str] = []
+    with park.Executor(2, driver=park.Driver(), thread_name_prefix="w",
+                       initializer=started.append, initargs=("up",)) as ex:
+        assert started == ["up", "up"]
         square: "concurrent.futures.Future[int]" = ex.submit(pow, 3, 2)
         assert square.result() == 9 and ex.max_workers == 2
         assert list(ex.map(str, [1, 2])) == ["1", "2"]
