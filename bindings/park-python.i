@@ -184,6 +184,25 @@ PARK_RAISE_ON_NULL(Event::Event)
 	void abandon() { park_py_event_abandon($self); }
 }
 
+/* ---- park.Executor's pool ------------------------------------------------ */
+typedef struct {} Pool;
+PARK_RAISE_ON_NULL(Pool::Pool)
+%extend Pool {
+	Pool(Driver *driver, unsigned workers, PyObject *run, PyObject *cancel,
+	     PyObject *init) {
+		return park_py_pool_new(driver, workers, run, cancel, init);
+	}
+	~Pool() { park_py_pool_drop($self); }
+	park_result submit(PyObject *item) {
+		return park_py_pool_submit($self, item);
+	}
+	/* 0: the workers left; 1: on a worker, which does not wait; 2: not
+	 * yet (wait false). */
+	park_result shutdown(bool cancel, bool wait) {
+		return park_py_pool_shutdown($self, cancel, wait);
+	}
+}
+
 %{
 /* Reports exc, raised by a callback that ran outside any park, as Python
  * reports an exception from __del__. */

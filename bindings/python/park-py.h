@@ -1,9 +1,9 @@
 /*
  * The C half of the Python extension park._core, which bindings/
  * park-python.i wraps: parks and their slices (park.c), events on a driver
- * (events.c), functions posted to the loop thread (posts.c) and idle sets
- * (idle.c). python/park/__init__.py checks every argument; these trust what
- * they are given. Everything here runs with the GIL, except where a park or
+ * (events.c), functions posted to the loop thread (posts.c), idle sets
+ * (idle.c) and park.Executor's worker pool (pool.c). python/park/__init__.py
+ * checks every argument; these trust what they are given. Everything here runs with the GIL, except where a park or
  * an event's add or delete releases it. Failures are negative errnos or
  * park.i's PARK_BINDING_* codes, which the wrapper raises.
  */
@@ -138,5 +138,26 @@ int park_py_idle_leave(IdleSet *s, Parker *pk);
 int park_py_idle_park(IdleSet *s, Parker *pk, int64_t ns, bool main);
 /* Leaves whatever set pk is in; keeps a pending exception. */
 void park_py_idle_forget(Parker *pk);
+
+/* --- pool.c --------------------------------------------------------------- */
+
+typedef struct park_py_pool Pool;
+/* workers threads on d's driver, each calling init(index) as it starts
+ * (None: nothing; index 0 to workers - 1). An item (a tuple) runs as run(*item) on a worker; one a
+ * shutdown takes back goes to cancel(*item). NULL with errno; an init
+ * that raised: its exception set, errno -PARK_BINDING_ERROR_SET. */
+Pool *park_py_pool_new(Driver *d, unsigned workers, PyObject *run,
+		       PyObject *cancel, PyObject *init);
+/* The Python object goes: the items queued still run, then the workers
+ * leave; nothing waits. */
+void park_py_pool_drop(Pool *p);
+/* Queues item: 0, -ESHUTDOWN once shut down, or a negative errno. */
+int park_py_pool_submit(Pool *p, PyObject *item);
+/* Refuses new items, cancels those not taken if cancel says so, and if
+ * wait says so waits for the workers to leave (in slices, checking for
+ * signals between them): 0 once they have left, 1 on a worker of the pool
+ * (which cannot wait for itself and does not), 2 when they have not and
+ * wait said not to. */
+int park_py_pool_shutdown(Pool *p, bool cancel, bool wait);
 
 #endif

@@ -31,8 +31,8 @@ from collections import deque, namedtuple
 
 from . import core as _core
 
-__all__ = ["Driver", "Handle", "IdleSet", "Parker", "Stats", "Unparker",
-           "Wake", "__version__"]
+__all__ = ["Driver", "Executor", "Handle", "IdleSet", "Parker", "Stats",
+           "Unparker", "Wake", "__version__"]
 
 #: The version of the libpark C library this module runs on.
 __version__ = _core.version_string()
@@ -323,7 +323,9 @@ class Driver(_Handle):
     registered on it run inside the park of whichever thread holds it: with
     the GIL, one at a time. An exception from a callback ends that park and
     is raised from its ``park()``; the callbacks still due in the same loop
-    iteration run in the next park.
+    iteration run in the next park. A callback that runs outside any
+    Python park (on a :class:`park.Executor`'s worker) reports its
+    exception to :func:`sys.unraisablehook` instead.
     """
 
     # _events: every registered Handle, which keeps it (and through it
@@ -760,3 +762,9 @@ class IdleSet(_OnDriver):
         if self._h is None:
             return "<park.IdleSet closed>"
         return f"<park.IdleSet {self._h.count()} idle>"
+
+
+# Last: it needs Driver. A concurrent.futures executor on libpark's pool.
+from .executor import Executor  # noqa: E402
+
+Executor.__module__ = __name__

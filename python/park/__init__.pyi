@@ -1,9 +1,10 @@
 # The public API of park, for type checkers (PEP 561: shipped with py.typed).
 # python/tests/test_types.py checks that it names exactly what the module
 # has, with the same parameters.
+import concurrent.futures
 import enum
 from types import TracebackType
-from typing import Any, Callable, NamedTuple, Optional, Protocol, Type, TypeVar, Union
+from typing import Any, Callable, NamedTuple, Optional, Protocol, Tuple, Type, TypeVar, Union
 
 __version__: str
 
@@ -101,3 +102,18 @@ class IdleSet(_Closable):
     @property
     def searching(self) -> int: ...
     def __len__(self) -> int: ...
+
+class Executor(concurrent.futures.Executor):
+    def __init__(self, max_workers: Optional[int] = None,
+                 driver: Optional[Driver] = None, *,
+                 thread_name_prefix: str = "",
+                 initializer: Optional[Callable[..., object]] = None,
+                 initargs: Tuple[Any, ...] = ()) -> None: ...
+    @property
+    def driver(self) -> Driver: ...
+    @property
+    def max_workers(self) -> int: ...
+    def submit(self, fn: Callable[..., _T], /, *args: Any,
+               **kwargs: Any) -> concurrent.futures.Future[_T]: ...
+    def shutdown(self, wait: bool = True, *,
+                 cancel_futures: bool = False) -> None: ...

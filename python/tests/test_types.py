@@ -41,9 +41,12 @@ def stub_classes():
         for item in node.body:
             if isinstance(item, ast.FunctionDef):
                 args = item.args
-                names = [a.arg for a in args.args[1:] + args.kwonlyargs]
+                names = [a.arg for a in (args.posonlyargs + args.args)[1:]
+                         + args.kwonlyargs]
                 if args.vararg:
                     names.append("*" + args.vararg.arg)
+                if args.kwarg:
+                    names.append(args.kwarg.arg)
                 decorated = any(isinstance(d, ast.Name) and d.id == "property"
                                 for d in item.decorator_list)
                 members[item.name] = None if decorated else names

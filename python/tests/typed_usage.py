@@ -1,6 +1,7 @@
 """Every public call of park, as a typed program: mypy --strict must accept
 it (python/tests/test_types.py), and it runs."""
 
+import concurrent.futures
 import os
 import signal
 import socket
@@ -77,6 +78,17 @@ def main() -> None:
         driver.shutdown()
         a.close()
         b.close()
+    started: List[str] = []
+    with park.Executor(2, driver=park.Driver(), thread_name_prefix="w",
+                       initializer=started.append, initargs=("up",)) as ex:
+        assert started == ["up", "up"]
+        square: "concurrent.futures.Future[int]" = ex.submit(pow, 3, 2)
+        assert square.result() == 9 and ex.max_workers == 2
+        assert list(ex.map(str, [1, 2])) == ["1", "2"]
+        done: "concurrent.futures.Future[str]" = concurrent.futures.Future()
+        ex.driver.call_later(0, done.set_result, "served")
+        assert done.result(10) == "served"
+    ex.shutdown(wait=True, cancel_futures=True)
     print("typed usage ok", sorted(set(calls)))
 
 

@@ -12,3 +12,5 @@ w: str = p.park()  # wrong: assignment
 park.IdleSet(p)  # wrong: arg-type
 park.IdleSet(p.driver).park(p.driver)  # wrong: arg-type
 p.spin = "fast"  # wrong: assignment
+park.Executor("4")  # wrong: arg-type
+park.Executor(2).submit(1)  # wrong: arg-type

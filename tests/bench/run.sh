@@ -221,6 +221,8 @@ fi
 if [ -n "${PYTHON:-}" ]; then
 	part "Python" "$PYTHON" "$srcdir/python/bench/bench_park.py" $smoke \
 		--rounds "$rounds"
+	part "Python executor" "$PYTHON" \
+		"$srcdir/python/bench/bench_executor.py" $smoke --rounds "$rounds"
 else
 	printf '\n## Python\n\nNot measured: this build has no Python module (configure --enable-python).\n' >>"$body"
 fi

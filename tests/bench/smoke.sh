@@ -80,6 +80,7 @@ else
 fi
 if [ -n "${PYTHON:-}" ]; then
 	check "Python: 2 tables" test "$(tables "## Python: park against threading.Event")" = 2
+	check "Python executor: 3 tables (W = 1, 2, 4)" test "$(tables "## Python: park.Executor against ThreadPoolExecutor")" = 3
 else
 	echo "# Python not measured (no module in this build)"
 fi
@@ -103,6 +104,7 @@ check "pool refuses an unknown mode" refused "$pool" --syscalls fast --impl libp
 check "pool refuses 17 workers" refused "$pool" --syscalls sparse --impl libpark --workers 17 --count 10
 if [ -n "${PYTHON:-}" ]; then
 	check "Python bench refuses --rounds 0" refused "$PYTHON" "$srcdir/python/bench/bench_park.py" --rounds 0
+	check "Python executor bench refuses --rounds 0" refused "$PYTHON" "$srcdir/python/bench/bench_executor.py" --rounds 0
 fi
 # The figures: each drawn from a report carries that report's run id, and
 # the committed ones (docs/plots/) the id of the report pasted into
