@@ -395,6 +395,9 @@ class TestProcess(unittest.TestCase):
     def test_ctrl_c_while_waiting_on_a_future(self):
         status, out, err = run_script("""
             import os, signal, threading, time, park
+            # Python's own handler, even if SIGINT came in ignored (a
+            # test run started in the background of a shell).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             ex = park.Executor(1)
             gate = threading.Event()
             f = ex.submit(gate.wait, 30)
@@ -412,6 +415,9 @@ class TestProcess(unittest.TestCase):
     def test_ctrl_c_while_waiting_in_shutdown(self):
         status, out, err = run_script("""
             import os, signal, threading, time, park
+            # Python's own handler, even if SIGINT came in ignored (a
+            # test run started in the background of a shell).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             ex = park.Executor(1)
             gate = threading.Event()
             f = ex.submit(gate.wait, 30)
