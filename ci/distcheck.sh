@@ -5,6 +5,6 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/ci/lib.sh"
 
-(cd "$build" && make -s distcheck) >"$build/distcheck.out" 2>&1
+(cd "$build" && make -s -j"$jobs" distcheck) >"$build/distcheck.out" 2>&1
 tap $? "make distcheck" "$build/distcheck.out"
 tap_end
