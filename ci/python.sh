@@ -35,7 +35,7 @@ report() { tap "$@"; } # report STATUS DESCRIPTION [LOG]
 run_tests() {
 	tests="$work/tests-$2"
 	mkdir -p "$tests/python" "$tests/docs"
-	cp -R "$top/python/tests" "$tests/python/"
+	cp -R "$top/python/tests" "$top/python/bench" "$tests/python/"
 	cp -R "$top/docs/examples" "$tests/docs/"
 	for t in "$tests"/python/tests/test_*.py; do
 		log="$tests/$(basename "$t").log"

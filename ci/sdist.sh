@@ -94,7 +94,7 @@ PY
 	# installed one.
 	tests=$work/$label-tests
 	mkdir -p "$tests/python" "$tests/docs"
-	cp -R "$top/python/tests" "$tests/python/"
+	cp -R "$top/python/tests" "$top/python/bench" "$tests/python/"
 	cp -R "$top/docs/examples" "$tests/docs/"
 	for t in "$tests"/python/tests/test_*.py; do
 		log=$tests/$(basename "$t").log
