@@ -143,6 +143,17 @@ pool_table() {
 	printf '%s\n' "$r" | sed '/^$/d'
 }
 
+# per_pool DAT: DAT's rows (pool, x, y) split into a file per pool, and
+# $plot set to gnuplot's plot list, a line per pool.
+per_pool() {
+	plot=
+	for pool in $(cut -f1 "$1" | awk '!seen[$0]++'); do
+		awk -F'\t' -v p="$pool" 'BEGIN { OFS = "\t" } $1 == p { print $2, $3 }' \
+			"$1" >"$1.$pool"
+		plot="$plot${plot:+, }\"$1.$pool\" using 1:2 with linespoints title \"$pool\""
+	done
+}
+
 # pool_plot NAME TABLE COLUMN TITLE YLABEL
 pool_plot() {
 	pool_table "$2" |
@@ -151,13 +162,7 @@ pool_plot() {
 			print $2, $1, (n == 3 ? p[2] : p[1])
 		}' >"$work/$1.dat"
 	[ -s "$work/$1.dat" ] || return 0
-	pools=$(cut -f1 "$work/$1.dat" | awk '!seen[$0]++')
-	plot=
-	for pool in $pools; do
-		awk -F'\t' -v p="$pool" 'BEGIN { OFS = "\t" } $1 == p { print $2, $3 }' \
-			"$work/$1.dat" >"$work/$1.$pool.dat"
-		plot="$plot${plot:+, }\"$work/$1.$pool.dat\" using 1:2 with linespoints title \"$pool\""
-	done
+	per_pool "$work/$1.dat"
 	{
 		svg "$1"
 		printf 'set title "%s (futex; run %s)"\n' "$4" "$id"
@@ -178,12 +183,7 @@ cdf_plot() {
 		$1 == w { for (i = 3; i <= NF; i++) { v = $i; gsub(/,/, "", v); print $2, v, q[i - 2] / 100 } }' \
 		>"$work/cdf$1.dat"
 	[ -s "$work/cdf$1.dat" ] || return 0
-	plot=
-	for pool in $(cut -f1 "$work/cdf$1.dat" | awk '!seen[$0]++'); do
-		awk -F'\t' -v p="$pool" 'BEGIN { OFS = "\t" } $1 == p { print $2, $3 }' \
-			"$work/cdf$1.dat" >"$work/cdf$1.$pool.dat"
-		plot="$plot${plot:+, }\"$work/cdf$1.$pool.dat\" using 1:2 with linespoints title \"$pool\""
-	done
+	per_pool "$work/cdf$1.dat"
 	{
 		svg "pool-sparse-cdf-w$1"
 		printf 'set title "Sparse pool, W=%s: submit-to-start latency CDF (run %s)"\n' "$1" "$id"
