@@ -97,6 +97,17 @@ static PyObject *ring_pop(Pool *p)
 
 static void drain(void *arg);
 
+/* fn(*item), GIL held; an exception is reported, not lost. */
+static void call_item(PyObject *fn, PyObject *item)
+{
+	PyObject *r = PyObject_Call(fn, item, NULL);
+	if (r)
+		Py_DECREF(r);
+	else
+		PyErr_WriteUnraisable(fn);
+	Py_DECREF(item);
+}
+
 /* Wakes a worker unless one is coming or all are inside items. */
 static int wake(Pool *p)
 {
@@ -120,12 +131,7 @@ static void drain(void *arg)
 		/* Work left: another worker, as long as one is free. */
 		if (p->len > 0)
 			(void)wake(p);
-		PyObject *r = PyObject_Call(p->run, item, NULL);
-		if (r)
-			Py_DECREF(r);
-		else
-			PyErr_WriteUnraisable(p->run);
-		Py_DECREF(item);
+		call_item(p->run, item);
 		p->busy--;
 		if (p->len > 0 && now_ns() >= until) {
 			worker_state = PyEval_SaveThread();
@@ -284,14 +290,8 @@ int park_py_pool_submit(Pool *p, PyObject *item)
 static void cancel_all(Pool *p)
 {
 	PyObject *item;
-	while ((item = ring_pop(p))) {
-		PyObject *r = PyObject_Call(p->cancel, item, NULL);
-		if (r)
-			Py_DECREF(r);
-		else
-			PyErr_WriteUnraisable(p->cancel);
-		Py_DECREF(item);
-	}
+	while ((item = ring_pop(p)))
+		call_item(p->cancel, item);
 }
 
 int park_py_pool_shutdown(Pool *p, bool cancel, bool wait)

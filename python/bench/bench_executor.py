@@ -17,11 +17,11 @@ $srcdir/python/bench/bench_executor.py (make bench runs it so).
 import argparse
 import concurrent.futures as cf
 import os
-import statistics
 import sys
 import time
 
 import park
+from bench_park import spread  # one number format for both benches
 
 
 def nothing():
@@ -47,19 +47,6 @@ def latency(ex, n):
         trips.append(clock() - start)
     trips.sort()
     return trips[n // 2] * 1e6, trips[min(n - 1, n * 99 // 100)] * 1e6
-
-
-def num(x):
-    """As bench_park.py prints numbers: fewer decimals as they grow."""
-    if abs(x) < 10:
-        return f"{x:.2f}"
-    if abs(x) < 1000:
-        return f"{x:.1f}"
-    return f"{x:,.0f}"
-
-
-def spread(v):
-    return " / ".join(num(x) for x in (min(v), statistics.median(v), max(v)))
 
 
 def measure(workers, rounds, jobs, trips):

@@ -27,11 +27,11 @@ def threads_now():
     return len(os.listdir("/proc/self/task"))
 
 
-def run_script(body, timeout=60):
-    """Runs body in a new interpreter that imports park as the tests do;
-    returns (status, stdout, stderr)."""
+def run_script(body, timeout=60, setup=""):
+    """Runs setup, then body, in a new interpreter that imports park as the
+    tests do; returns (status, stdout, stderr)."""
     code = f"import sys; sys.path.insert(0, {HERE!r})\n"
-    code += textwrap.dedent(body)
+    code += setup + textwrap.dedent(body)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
                           text=True, timeout=timeout)
     return proc.returncode, proc.stdout, proc.stderr
@@ -391,18 +391,23 @@ class TestDriverCallbacks(unittest.TestCase):
         self.assertTrue(busy.result(0))
 
 
+# A child with one call held 30 s and a SIGINT due in 0.2 s, with Python's
+# own handler even if SIGINT came in ignored (a test run started in the
+# background of a shell).
+CTRL_C_SETUP = """
+import os, signal, threading, time, park
+signal.signal(signal.SIGINT, signal.default_int_handler)
+ex = park.Executor(1)
+gate = threading.Event()
+f = ex.submit(gate.wait, 30)
+threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+start = time.monotonic()
+"""
+
+
 class TestProcess(unittest.TestCase):
     def test_ctrl_c_while_waiting_on_a_future(self):
-        status, out, err = run_script("""
-            import os, signal, threading, time, park
-            # Python's own handler, even if SIGINT came in ignored (a
-            # test run started in the background of a shell).
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            ex = park.Executor(1)
-            gate = threading.Event()
-            f = ex.submit(gate.wait, 30)
-            threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
-            start = time.monotonic()
+        status, out, err = run_script(setup=CTRL_C_SETUP, body="""
             try:
                 f.result()
             except KeyboardInterrupt:
@@ -413,16 +418,7 @@ class TestProcess(unittest.TestCase):
         self.assertEqual((status, out), (0, "interrupted True\n"), err)
 
     def test_ctrl_c_while_waiting_in_shutdown(self):
-        status, out, err = run_script("""
-            import os, signal, threading, time, park
-            # Python's own handler, even if SIGINT came in ignored (a
-            # test run started in the background of a shell).
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            ex = park.Executor(1)
-            gate = threading.Event()
-            f = ex.submit(gate.wait, 30)
-            threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
-            start = time.monotonic()
+        status, out, err = run_script(setup=CTRL_C_SETUP, body="""
             try:
                 ex.shutdown(wait=True)
             except KeyboardInterrupt:
