@@ -143,14 +143,15 @@ pool_table() {
 	printf '%s\n' "$r" | sed '/^$/d'
 }
 
-# per_pool DAT: DAT's rows (pool, x, y) split into a file per pool, and
-# $plot set to gnuplot's plot list, a line per pool.
-per_pool() {
+# per_line DAT [USING]: DAT's rows (name, x, y) split into a file per
+# name, and $plot set to gnuplot's plot list, a line per name, each drawn
+# with USING (default 1:2).
+per_line() {
 	plot=
-	for pool in $(cut -f1 "$1" | awk '!seen[$0]++'); do
-		awk -F'\t' -v p="$pool" 'BEGIN { OFS = "\t" } $1 == p { print $2, $3 }' \
-			"$1" >"$1.$pool"
-		plot="$plot${plot:+, }\"$1.$pool\" using 1:2 with linespoints title \"$pool\""
+	for name in $(cut -f1 "$1" | awk '!seen[$0]++'); do
+		awk -F'\t' -v n="$name" 'BEGIN { OFS = "\t" } $1 == n { print $2, $3 }' \
+			"$1" >"$1.$name"
+		plot="$plot${plot:+, }\"$1.$name\" using ${2:-1:2} with linespoints title \"$name\""
 	done
 }
 
@@ -162,7 +163,7 @@ pool_plot() {
 			print $2, $1, (n == 3 ? p[2] : p[1])
 		}' >"$work/$1.dat"
 	[ -s "$work/$1.dat" ] || return 0
-	per_pool "$work/$1.dat"
+	per_line "$work/$1.dat"
 	{
 		svg "$1"
 		printf 'set title "%s (futex; run %s)"\n' "$4" "$id"
@@ -183,7 +184,7 @@ cdf_plot() {
 		$1 == w { for (i = 3; i <= NF; i++) { v = $i; gsub(/,/, "", v); print $2, v, q[i - 2] / 100 } }' \
 		>"$work/cdf$1.dat"
 	[ -s "$work/cdf$1.dat" ] || return 0
-	per_pool "$work/cdf$1.dat"
+	per_line "$work/cdf$1.dat"
 	{
 		svg "pool-sparse-cdf-w$1"
 		printf 'set title "Sparse pool, W=%s: submit-to-start latency CDF (run %s)"\n' "$1" "$id"
@@ -207,12 +208,7 @@ awk '/^## / { on = index($0, "## HTTP server") == 1; next }
 		printf "%s%s\t%s\t%s\n", name, (c[2] == "yes" ? "-keepalive" : "-close"), w, p[2]
 	}' "$report" >"$work/server.dat"
 if [ -s "$work/server.dat" ]; then
-	plot=
-	for line in $(cut -f1 "$work/server.dat" | awk '!seen[$0]++'); do
-		awk -F'\t' -v l="$line" 'BEGIN { OFS = "\t" } $1 == l { print $2, $3 }' \
-			"$work/server.dat" >"$work/server.$line.dat"
-		plot="$plot${plot:+, }\"$work/server.$line.dat\" using 0:2:xtic(1) with linespoints title \"$line\""
-	done
+	per_line "$work/server.dat" "0:2:xtic(1)"
 	{
 		svg server
 		printf 'set title "HTTP server: requests/s against work per request (run %s)"\n' "$id"
